@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './registry';
+export * from './topics';
+export * from './ids';
+export * from './codec';

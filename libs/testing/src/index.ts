@@ -1,0 +1,3 @@
+export * from './databases';
+export * from './eventually';
+export * from './probe-events';
