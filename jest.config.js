@@ -1,3 +1,5 @@
+const ESM_PACKAGES = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'load-esm', 'uid'];
+
 /** One jest config for the whole monorepo: tests live beside the code they test. */
 module.exports = {
   testEnvironment: 'node',
@@ -5,8 +7,18 @@ module.exports = {
   testMatch: ['**/src/**/*.spec.ts', '**/bench/**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+    // NestJS 12 ships ES modules only. Node 20 can require() them, but jest's module system cannot
+    // before Node 24.9, so jest alone compiles those packages to CommonJS.
+    '^.+/node_modules/.+\\.m?js$': [
+      'babel-jest',
+      { babelrc: false, configFile: false, plugins: ['babel-plugin-transform-import-meta', '@babel/plugin-transform-modules-commonjs'] },
+    ],
   },
-  moduleNameMapper: { '^@assent/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
+  moduleNameMapper: {
+    '^@assent/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    '^@assent/([a-z-]+)/([a-z-]+)$': '<rootDir>/libs/$1/src/$2',
+  },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,
 };

@@ -1,6 +1,6 @@
-import { context, propagation } from '@opentelemetry/api';
 import { EntityManager } from 'typeorm';
 import { EventDraft, EventEnvelope, EventMetadata, EventRegistry, newEventId } from '@assent/contracts';
+import { currentTraceparent } from '@assent/telemetry';
 import { constraintName, sqlState, StreamVersionConflictError } from './errors';
 import { quoteIdent } from './migrations';
 
@@ -21,13 +21,6 @@ interface EventRow {
 
 /** An event as read back, with its global position in this service's store. */
 export type RecordedEvent<P = unknown> = EventEnvelope<P> & { position: string };
-
-/** The W3C traceparent of the active span, so a consumer's spans join the producer's trace. */
-function activeTraceparent(): string | null {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent ?? null;
-}
 
 /**
  * One service's event store: streams with a per-stream sequence, a global position, optimistic
@@ -64,7 +57,8 @@ export class EventStore {
     if (version !== expectedVersion) throw new StreamVersionConflictError(streamId, expectedVersion, version);
 
     const occurredAt = new Date().toISOString();
-    const traceparent = meta.traceparent ?? activeTraceparent();
+    // The active span's context, so the consumers' spans join the trace that caused the event.
+    const traceparent = meta.traceparent ?? currentTraceparent() ?? null;
     const envelopes: EventEnvelope[] = drafts.map((draft, i) => ({
       eventId: newEventId(),
       type: draft.type,

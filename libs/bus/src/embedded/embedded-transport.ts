@@ -1,0 +1,169 @@
+import { EntityManager } from 'typeorm';
+import { OutboxMessage, quoteIdent } from '@assent/eventstore';
+import { DeliverySink } from '../dispatcher';
+import { BusMessage } from '../message';
+import { BusTransport, ClosablePublisher, RunningSubscription, SubscriptionSpec } from '../transport';
+
+export interface EmbeddedTransportOptions {
+  /** Poll interval when idle; a publish wakes subscribers at once. */
+  idleMs?: number;
+  batchSize?: number;
+  onError?: (error: unknown) => void;
+}
+
+interface LogRow {
+  log_offset: string;
+  event_id: string;
+  topic: string;
+  message_key: string;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/**
+ * The single-process transport of the embedded default. The outbox tables are the log: the relay
+ * "publishes" a row by giving it the next `log_offset` of its outbox (one relay per schema at a time,
+ * so offsets follow commit order), and each consumer keeps a durable cursor per topic, moved in the
+ * same transaction as its handler's writes. Nothing lives only in memory, so a restart resumes where
+ * it stopped, with Kafka's ordering (per topic, hence per stream) and at-least-once delivery.
+ * All services share one database here (PGlite or one PostgreSQL), which is what makes this work.
+ */
+export class EmbeddedTransport implements BusTransport {
+  readonly kind = 'embedded' as const;
+  /** topic -> schema whose outbox holds it; registered by each service's publisher. */
+  private readonly sources = new Map<string, string>();
+  private readonly wakers = new Set<() => void>();
+  private readonly closers = new Set<() => Promise<void>>();
+
+  constructor(private readonly options: EmbeddedTransportOptions = {}) {}
+
+  async createPublisher(topics: string[], schema: string): Promise<ClosablePublisher> {
+    // Consumers find a topic's log through this, also for rows published before a restart.
+    for (const t of topics) this.sources.set(t, schema);
+    return {
+      publish: async (messages: OutboxMessage[], manager: EntityManager) => {
+        const s = quoteIdent(schema);
+        await manager.query(
+          `UPDATE ${s}.outbox o SET log_offset = base.b + ranked.ord
+           FROM (SELECT coalesce(max(log_offset), 0) AS b FROM ${s}.outbox) base,
+                unnest($1::bigint[]) WITH ORDINALITY AS ranked(position, ord)
+           WHERE o.position = ranked.position`,
+          [messages.map((m) => m.position)],
+        );
+      },
+      published: () => this.wakeAll(),
+      close: async () => {},
+    };
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<RunningSubscription> {
+    const own = quoteIdent(spec.schema);
+    const sink: DeliverySink = {
+      deadLetter: async (message: BusMessage, reason: string, attempts: number, manager: EntityManager) => {
+        await manager.query(
+          `INSERT INTO ${own}.dead_letters (consumer, topic, message_key, event_id, headers, body, reason, attempts)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            spec.consumer,
+            message.topic,
+            message.key,
+            message.headers['event-id'] ?? null,
+            JSON.stringify({ ...message.headers, 'dlq-original-offset': message.offset }),
+            message.value?.toString('utf8') ?? null,
+            reason,
+            attempts,
+          ],
+        );
+      },
+      acknowledge: async (message: BusMessage, manager: EntityManager) => {
+        await manager.query(
+          `INSERT INTO ${own}.subscription_cursors (consumer, topic, log_offset) VALUES ($1, $2, $3)
+           ON CONFLICT (consumer, topic) DO UPDATE SET log_offset = excluded.log_offset`,
+          [spec.consumer, message.topic, message.offset],
+        );
+      },
+    };
+
+    let running = true;
+    let wake: (() => void) | null = null;
+    const waker = () => wake?.();
+    this.wakers.add(waker);
+
+    const pollTopic = async (topic: string): Promise<number> => {
+      const source = this.sources.get(topic);
+      if (!source) return 0;
+      const rows = (await spec.dataSource.query(
+        `SELECT o.log_offset, o.event_id, o.topic, o.message_key, o.headers, o.body
+         FROM ${quoteIdent(source)}.outbox o
+         WHERE o.topic = $1 AND o.log_offset > coalesce(
+           (SELECT c.log_offset FROM ${own}.subscription_cursors c WHERE c.consumer = $2 AND c.topic = $1), 0)
+         ORDER BY o.log_offset LIMIT $3`,
+        [topic, spec.consumer, this.options.batchSize ?? 200],
+      )) as LogRow[];
+      for (const row of rows) {
+        if (!running) break;
+        await spec.dispatcher.dispatch(
+          {
+            topic,
+            partition: 0,
+            offset: String(row.log_offset),
+            key: row.message_key,
+            headers: row.headers,
+            value: row.body === null ? null : Buffer.from(row.body, 'utf8'),
+          },
+          sink,
+        );
+      }
+      return rows.length;
+    };
+
+    const loop = (async () => {
+      let failures = 0;
+      while (running) {
+        let delivered = 0;
+        try {
+          for (const topic of spec.topics) delivered += await pollTopic(topic);
+          failures = 0;
+        } catch (error) {
+          // The database is unavailable; the cursor did not move, so the next poll retries.
+          failures++;
+          this.options.onError?.(error);
+        }
+        if (!running || delivered > 0) continue;
+        const idle = failures > 0 ? Math.min(5000, 50 * 2 ** Math.min(failures, 7)) : (this.options.idleMs ?? 25);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idle);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    })();
+
+    const close = async () => {
+      running = false;
+      this.wakers.delete(waker);
+      waker();
+      await loop;
+    };
+    this.closers.add(close);
+    return {
+      ready: Promise.resolve(),
+      close: async () => {
+        this.closers.delete(close);
+        await close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.closers].map((c) => c()));
+    this.closers.clear();
+  }
+
+  private wakeAll(): void {
+    for (const w of this.wakers) w();
+  }
+}

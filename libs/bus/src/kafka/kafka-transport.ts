@@ -1,0 +1,213 @@
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { Admin, IHeaders, Kafka, KafkaConfig, logLevel, Partitioners, Producer } from 'kafkajs';
+import { EntityManager } from 'typeorm';
+import { deadLetterTopic } from '@assent/contracts';
+import { OutboxMessage } from '@assent/eventstore';
+import { extractTraceContext } from '@assent/telemetry';
+import { DeliverySink } from '../dispatcher';
+import { BusMessage, DLQ_HEADERS } from '../message';
+import { BusTransport, ClosablePublisher, RunningSubscription, SubscriptionSpec } from '../transport';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  /** Partitions for topics this transport creates (service topics and their dead letters). */
+  partitions?: number;
+  replicationFactor?: number;
+  /** Partitions handled in parallel per consumer; order still holds within each. */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  kafkaConfig?: Partial<KafkaConfig>;
+}
+
+function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  }
+  return out;
+}
+
+const tracer = () => trace.getTracer('@assent/bus');
+
+/**
+ * Kafka through kafkajs: an idempotent producer with acks from all in-sync replicas, messages keyed
+ * by stream id so order holds per stream, consumer groups, and `<topic>.dlq` for dead letters.
+ */
+export class KafkaTransport implements BusTransport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly closers = new Set<() => Promise<void>>();
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.ERROR,
+      ...options.kafkaConfig,
+    });
+  }
+
+  /** Creates the topics and their dead-letter topics if they do not exist yet. */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted = [...new Set(topics.flatMap((t) => [t, deadLetterTopic(t)]))].filter((t) => !existing.has(t));
+      if (wanted.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: wanted.map((topic) => ({
+            topic,
+            numPartitions: this.options.partitions ?? 3,
+            replicationFactor: this.options.replicationFactor ?? 1,
+          })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async createPublisher(topics: string[]): Promise<ClosablePublisher> {
+    await this.ensureTopics(topics);
+    const producer = this.idempotentProducer();
+    await producer.connect();
+    const close = () => producer.disconnect();
+    this.closers.add(close);
+    return {
+      publish: async (messages: OutboxMessage[]) => {
+        // One PRODUCER span per event, parented on the context captured when it was appended,
+        // and the consumer continues from the producer span through the headers.
+        const spans = messages.map((m) =>
+          tracer().startSpan(
+            `${m.topic} publish`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: {
+                'messaging.system': 'kafka',
+                'messaging.destination.name': m.topic,
+                'messaging.kafka.message.key': m.key,
+                'messaging.message.id': m.eventId,
+              },
+            },
+            extractTraceContext(m.headers),
+          ),
+        );
+        const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
+        messages.forEach((m, i) => {
+          const headers = { ...m.headers };
+          propagation.inject(trace.setSpan(context.active(), spans[i]), headers);
+          const list = byTopic.get(m.topic) ?? [];
+          list.push({ key: m.key, value: Buffer.from(m.body, 'utf8'), headers });
+          byTopic.set(m.topic, list);
+        });
+        try {
+          await producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+          });
+        } catch (error) {
+          spans.forEach((s) => s.recordException(error as Error));
+          throw error;
+        } finally {
+          spans.forEach((s) => s.end());
+        }
+      },
+      close: async () => {
+        this.closers.delete(close);
+        await close();
+      },
+    };
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<RunningSubscription> {
+    await this.ensureTopics(spec.topics);
+    const dlqProducer = this.idempotentProducer();
+    await dlqProducer.connect();
+    const consumer = this.kafka.consumer({
+      groupId: spec.consumer,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
+      rebalanceTimeout: 10_000,
+      // Fetches return as soon as data arrives; this only bounds how long a disconnect waits.
+      maxWaitTimeInMs: 500,
+    });
+    const sink: DeliverySink = {
+      deadLetter: async (message: BusMessage, reason: string, attempts: number, _m: EntityManager) => {
+        await dlqProducer.send({
+          topic: deadLetterTopic(message.topic),
+          acks: -1,
+          messages: [
+            {
+              key: message.key,
+              value: message.value,
+              headers: {
+                ...message.headers,
+                [DLQ_HEADERS.reason]: reason,
+                [DLQ_HEADERS.consumer]: spec.consumer,
+                [DLQ_HEADERS.topic]: message.topic,
+                [DLQ_HEADERS.partition]: String(message.partition),
+                [DLQ_HEADERS.offset]: message.offset,
+                [DLQ_HEADERS.attempts]: String(attempts),
+                [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+              },
+            },
+          ],
+        });
+      },
+    };
+    let joined!: () => void;
+    const ready = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    await consumer.connect();
+    await consumer.subscribe({ topics: spec.topics, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      // The dispatcher never throws for a bad message; if it throws (database or DLQ producer down),
+      // kafkajs does not commit and redelivers, so nothing is lost.
+      eachMessage: async ({ topic, partition, message }) => {
+        await spec.dispatcher.dispatch(
+          {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key ? message.key.toString('utf8') : null,
+            headers: headerText(message.headers),
+            value: message.value,
+          },
+          sink,
+        );
+      },
+    });
+    const close = async () => {
+      await consumer.disconnect();
+      await dlqProducer.disconnect();
+    };
+    this.closers.add(close);
+    return {
+      ready,
+      close: async () => {
+        this.closers.delete(close);
+        await close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.closers].map((c) => c()));
+    this.closers.clear();
+  }
+
+  private idempotentProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      // kafkajs keeps per-partition order with retries only with one request in flight.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+  }
+}
