@@ -1,4 +1,14 @@
-const ESM_PACKAGES = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', '@borewit', 'uint8array-extras', 'load-esm', 'uid'];
+const ESM_PACKAGES = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  '@borewit',
+  'uint8array-extras',
+  'load-esm',
+  'uid',
+];
 
 /** One jest config for the whole monorepo: tests live beside the code they test. */
 module.exports = {
@@ -11,7 +21,11 @@ module.exports = {
     // before Node 24.9, so jest alone compiles those packages to CommonJS.
     '^.+/node_modules/.+\\.m?js$': [
       'babel-jest',
-      { babelrc: false, configFile: false, plugins: ['babel-plugin-transform-import-meta', '@babel/plugin-transform-modules-commonjs'] },
+      {
+        babelrc: false,
+        configFile: false,
+        plugins: ['babel-plugin-transform-import-meta', '@babel/plugin-transform-modules-commonjs'],
+      },
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],

@@ -44,7 +44,10 @@ const handlerCalls = new Map<string, number>();
 @Controller()
 class PingWatcher {
   @HandlesEvent('probe.Pinged')
-  async onPing(@Payload() event: EventEnvelope<{ n: number; note: string }>, @Ctx() ctx: HandlerContext): Promise<void> {
+  async onPing(
+    @Payload() event: EventEnvelope<{ n: number; note: string }>,
+    @Ctx() ctx: HandlerContext,
+  ): Promise<void> {
     handlerCalls.set(event.eventId, (handlerCalls.get(event.eventId) ?? 0) + 1);
     if (event.payload.note === 'poison') throw new Error('poison pill: this ping can never be handled');
     await ctx.manager.query(`INSERT INTO watcher.pings (event_id, stream_id, n) VALUES ($1, $2, $3)`, [
@@ -77,7 +80,17 @@ async function startApps(db: TestDatabase, transport: BusTransport, namespace: s
   const producer = producerModule.createNestApplication({ logger: ['error'] });
   await producer.init();
 
-  @Module({ imports: [EventBusModule.forService({ ...common, service: 'watcher', migrations: [watcherTables], retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 } })], controllers: [PingWatcher] })
+  @Module({
+    imports: [
+      EventBusModule.forService({
+        ...common,
+        service: 'watcher',
+        migrations: [watcherTables],
+        retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 },
+      }),
+    ],
+    controllers: [PingWatcher],
+  })
   class WatcherModule {}
   const consumerModule = await Test.createTestingModule({ imports: [WatcherModule] }).compile();
   const consumer = consumerModule.createNestApplication({ logger: ['error'] });
@@ -89,27 +102,34 @@ async function startApps(db: TestDatabase, transport: BusTransport, namespace: s
 }
 
 async function pingsOf(rig: Rig, stream: string): Promise<number[]> {
-  const rows = (await rig.consumerDb.query(`SELECT n FROM watcher.pings WHERE stream_id = $1 ORDER BY seq`, [stream])) as Array<{ n: number }>;
+  const rows = (await rig.consumerDb.query(`SELECT n FROM watcher.pings WHERE stream_id = $1 ORDER BY seq`, [
+    stream,
+  ])) as Array<{ n: number }>;
   return rows.map((r) => r.n);
 }
 
-const rigs: Array<[string, () => Promise<Omit<Rig, 'producer' | 'consumer' | 'store' | 'producerDb' | 'consumerDb'>>]> = [
+const rigs: Array<[string, () => Promise<Omit<Rig, 'producer' | 'consumer' | 'store' | 'producerDb' | 'consumerDb'>>]> =
   [
-    'Kafka + PostgreSQL',
-    async () => {
-      const namespace = uniqueName('it');
-      return {
-        db: await createPostgresDatabase(),
-        namespace,
-        transport: new KafkaTransport({ brokers: kafkaBrokers(), clientId: namespace, partitions: 3 }),
-      };
-    },
-  ],
-  [
-    'embedded + PGlite',
-    async () => ({ db: await createPgliteDatabase(), namespace: uniqueName('it'), transport: new EmbeddedTransport({ idleMs: 5 }) }),
-  ],
-];
+    [
+      'Kafka + PostgreSQL',
+      async () => {
+        const namespace = uniqueName('it');
+        return {
+          db: await createPostgresDatabase(),
+          namespace,
+          transport: new KafkaTransport({ brokers: kafkaBrokers(), clientId: namespace, partitions: 3 }),
+        };
+      },
+    ],
+    [
+      'embedded + PGlite',
+      async () => ({
+        db: await createPgliteDatabase(),
+        namespace: uniqueName('it'),
+        transport: new EmbeddedTransport({ idleMs: 5 }),
+      }),
+    ],
+  ];
 
 describe.each(rigs)('backbone over %s', (kind, makeRig) => {
   const rig = {} as Rig;
@@ -150,7 +170,12 @@ describe.each(rigs)('backbone over %s', (kind, makeRig) => {
     expect(event.traceparent).toContain(traceId);
     await eventually(async () => expect(await pingsOf(rig, 'order-traced')).toEqual([1]));
     const consumerSpan = await eventually(() => {
-      const span = telemetry.spans().find((s: testing.ReadableSpan) => s.name === 'probe.Pinged process' && s.attributes['messaging.message.id'] === event.eventId);
+      const span = telemetry
+        .spans()
+        .find(
+          (s: testing.ReadableSpan) =>
+            s.name === 'probe.Pinged process' && s.attributes['messaging.message.id'] === event.eventId,
+        );
       if (!span) throw new Error('no consumer span yet');
       return span;
     });
@@ -173,7 +198,9 @@ describe.each(rigs)('backbone over %s', (kind, makeRig) => {
         [newEventId(), topic, garbage.toString('utf8')],
       );
     }
-    const [poison] = await rig.producerDb.transaction((m) => rig.store.append(m, 'order-dlq', 0, [ping(1, 'poison')], meta));
+    const [poison] = await rig.producerDb.transaction((m) =>
+      rig.store.append(m, 'order-dlq', 0, [ping(1, 'poison')], meta),
+    );
     await rig.producerDb.transaction((m) => rig.store.append(m, 'order-dlq', 1, [ping(2), ping(3)], meta));
 
     // Later messages on the same partition (same key) are handled although the earlier ones failed.
@@ -210,7 +237,9 @@ describe.each(rigs)('backbone over %s', (kind, makeRig) => {
       },
     });
     await expect(dying.publishBatch()).rejects.toThrow('relay killed');
-    const [{ unpublished }] = await db.query(`SELECT count(*)::int AS unpublished FROM probe.outbox WHERE published_at IS NULL`);
+    const [{ unpublished }] = await db.query(
+      `SELECT count(*)::int AS unpublished FROM probe.outbox WHERE published_at IS NULL`,
+    );
     expect(unpublished).toBe(2);
 
     // The restarted relay publishes the same rows again.
@@ -220,9 +249,10 @@ describe.each(rigs)('backbone over %s', (kind, makeRig) => {
     expect((await messagesIn(rig, topic)) - before).toBe(kind.startsWith('Kafka') ? 4 : 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(await pingsOf(rig, 'order-crash')).toEqual([1, 2]);
-    const [{ claims }] = await rig.consumerDb.query(`SELECT count(*)::int AS claims FROM watcher.inbox WHERE event_id = ANY($1::uuid[])`, [
-      written.map((e) => e.eventId),
-    ]);
+    const [{ claims }] = await rig.consumerDb.query(
+      `SELECT count(*)::int AS claims FROM watcher.inbox WHERE event_id = ANY($1::uuid[])`,
+      [written.map((e) => e.eventId)],
+    );
     expect(claims).toBe(2);
     await publisher.close();
     await db.destroy();
@@ -238,8 +268,13 @@ interface DeadLetter {
 
 async function readDeadLetters(rig: Rig, topic: string): Promise<DeadLetter[]> {
   if (rig.transport.kind === 'embedded') {
-    const rows = (await rig.consumerDb.query(`SELECT reason, body, attempts, event_id FROM watcher.dead_letters ORDER BY id`)) as Array<{
-      reason: string; body: string | null; attempts: number; event_id: string | null;
+    const rows = (await rig.consumerDb.query(
+      `SELECT reason, body, attempts, event_id FROM watcher.dead_letters ORDER BY id`,
+    )) as Array<{
+      reason: string;
+      body: string | null;
+      attempts: number;
+      event_id: string | null;
     }>;
     return rows.map((r) => ({
       reason: r.reason,
@@ -256,7 +291,12 @@ async function readDeadLetters(rig: Rig, topic: string): Promise<DeadLetter[]> {
   await consumer.run({
     eachMessage: async ({ message }) => {
       const h = (k: string) => message.headers?.[k]?.toString();
-      letters.push({ reason: h(DLQ_HEADERS.reason) ?? '', body: message.value, attempts: h(DLQ_HEADERS.attempts) ?? '', eventId: h('event-id') });
+      letters.push({
+        reason: h(DLQ_HEADERS.reason) ?? '',
+        body: message.value,
+        attempts: h(DLQ_HEADERS.attempts) ?? '',
+        eventId: h('event-id'),
+      });
     },
   });
   await new Promise((r) => setTimeout(r, 3000));
@@ -267,7 +307,10 @@ async function readDeadLetters(rig: Rig, topic: string): Promise<DeadLetter[]> {
 /** How many messages the topic's log holds. */
 async function messagesIn(rig: Rig, topic: string): Promise<number> {
   if (rig.transport.kind === 'embedded') {
-    const [{ n }] = await rig.consumerDb.query(`SELECT count(log_offset)::int AS n FROM probe.outbox WHERE topic = $1`, [topic]);
+    const [{ n }] = await rig.consumerDb.query(
+      `SELECT count(log_offset)::int AS n FROM probe.outbox WHERE topic = $1`,
+      [topic],
+    );
     return n;
   }
   const admin = new Kafka({ clientId: 'offsets', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();

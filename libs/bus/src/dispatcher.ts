@@ -76,7 +76,10 @@ export class EventDispatcher {
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.retryOptions;
     const policy = retry(
       handleWhen((e) => !(e instanceof PermanentHandlerError)),
-      { maxAttempts: maxAttempts - 1, backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }) },
+      {
+        maxAttempts: maxAttempts - 1,
+        backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }),
+      },
     );
     let attempts = 0;
     const attrs = {
@@ -101,7 +104,9 @@ export class EventDispatcher {
         }),
       );
     } catch (error) {
-      await dataSource.transaction((m) => this.deadLetter(sink, message, `handler failed: ${errorText(error)}`, attempts, m));
+      await dataSource.transaction((m) =>
+        this.deadLetter(sink, message, `handler failed: ${errorText(error)}`, attempts, m),
+      );
       return 'dead-lettered';
     }
   }

@@ -9,7 +9,10 @@ const PriceNoted = defineEvent({
   type: 'catalog.PriceNoted',
   versions: [
     // v1 stored dollars as a float; v2 keeps integer minor units and a currency.
-    { schema: z.object({ dollars: z.number() }), upcast: (p) => ({ amount: Math.round((p as { dollars: number }).dollars * 100) }) },
+    {
+      schema: z.object({ dollars: z.number() }),
+      upcast: (p) => ({ amount: Math.round((p as { dollars: number }).dollars * 100) }),
+    },
     { schema: z.object({ amount: z.number().int() }), upcast: (p) => ({ ...(p as object), currency: 'USD' }) },
     { schema: z.object({ amount: z.number().int(), currency: z.string().length(3) }) },
   ],
@@ -58,7 +61,9 @@ describe('EventRegistry', () => {
   });
 
   it('requires an upcast on every non-current version', () => {
-    expect(() => defineEvent({ type: 'x.Y', versions: [{ schema: z.object({}) }, { schema: z.object({}) }] })).toThrow(/upcast/);
+    expect(() => defineEvent({ type: 'x.Y', versions: [{ schema: z.object({}) }, { schema: z.object({}) }] })).toThrow(
+      /upcast/,
+    );
   });
 });
 

@@ -12,7 +12,10 @@ export interface Aggregate<S, C> {
   evolve(state: S, event: EventEnvelope): S;
 }
 
-export function foldEvents<S>(aggregate: Pick<Aggregate<S, never>, 'initialState' | 'evolve'>, events: EventEnvelope[]): S {
+export function foldEvents<S>(
+  aggregate: Pick<Aggregate<S, never>, 'initialState' | 'evolve'>,
+  events: EventEnvelope[],
+): S {
   return events.reduce((state, event) => aggregate.evolve(state, event), aggregate.initialState);
 }
 

@@ -3,7 +3,8 @@ import { eventStoreMigration, quoteIdent, SchemaMigration, toTypeormMigrations }
 import { PgliteHost, pgliteDriver } from './pglite-pool';
 
 /** Where a service keeps its schema: a PostgreSQL server, or PGlite in process (embedded default). */
-export type DatabaseTarget = { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'pglite'; host: PgliteHost };
+export type DatabaseTarget =
+  { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'pglite'; host: PgliteHost };
 
 export interface ServiceDatabaseOptions {
   /** The service's own schema; every table it owns lives there. */

@@ -67,7 +67,9 @@ describe.each([
 
   it('lets exactly one of many concurrent appends at the same version win', async () => {
     const attempts = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, i) => dataSource.transaction((m) => store.append(m, 'stream-race', 0, [ping(i)], meta))),
+      Array.from({ length: 8 }, (_, i) =>
+        dataSource.transaction((m) => store.append(m, 'stream-race', 0, [ping(i)], meta)),
+      ),
     );
     const won = attempts.filter((a) => a.status === 'fulfilled');
     const lost = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
@@ -112,7 +114,9 @@ describe.each([
     const [event] = await store.readStream(dataSource.manager, 'stream-old');
     expect(event.schemaVersion).toBe(2);
     expect(event.payload).toEqual({ n: 7, note: '' });
-    const [raw] = await dataSource.query(`SELECT schema_version, payload FROM probe.events WHERE stream_id = 'stream-old'`);
+    const [raw] = await dataSource.query(
+      `SELECT schema_version, payload FROM probe.events WHERE stream_id = 'stream-old'`,
+    );
     expect(raw).toEqual({ schema_version: 1, payload: { n: 7 } });
   });
 

@@ -77,8 +77,17 @@ export class EventStore {
     const eventValues = envelopes.map((e) => {
       const base = eventParams.length;
       eventParams.push(
-        e.eventId, e.streamId, e.sequence, e.type, e.schemaVersion, e.occurredAt,
-        e.correlationId, e.causationId, JSON.stringify(e.actor), e.traceparent, JSON.stringify(e.payload),
+        e.eventId,
+        e.streamId,
+        e.sequence,
+        e.type,
+        e.schemaVersion,
+        e.occurredAt,
+        e.correlationId,
+        e.causationId,
+        JSON.stringify(e.actor),
+        e.traceparent,
+        JSON.stringify(e.payload),
       );
       return `(${Array.from({ length: 11 }, (_, k) => `$${base + k + 1}`).join(', ')})`;
     });
@@ -117,19 +126,18 @@ export class EventStore {
 
   /** Every event after a global position, for replays and projections. */
   async readAll(manager: EntityManager, afterPosition = '0', limit = 1000): Promise<RecordedEvent[]> {
-    const rows = (await manager.query(
-      `SELECT * FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-      [afterPosition, limit],
-    )) as EventRow[];
+    const rows = (await manager.query(`SELECT * FROM ${this.s}.events WHERE position > $1 ORDER BY position LIMIT $2`, [
+      afterPosition,
+      limit,
+    ])) as EventRow[];
     return rows.map((r) => this.toRecorded(r));
   }
 
   /** Every event of one conversation or order, in the order they were recorded. */
   async readCorrelation(manager: EntityManager, correlationId: string): Promise<RecordedEvent[]> {
-    const rows = (await manager.query(
-      `SELECT * FROM ${this.s}.events WHERE correlation_id = $1 ORDER BY position`,
-      [correlationId],
-    )) as EventRow[];
+    const rows = (await manager.query(`SELECT * FROM ${this.s}.events WHERE correlation_id = $1 ORDER BY position`, [
+      correlationId,
+    ])) as EventRow[];
     return rows.map((r) => this.toRecorded(r));
   }
 

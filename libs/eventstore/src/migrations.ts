@@ -10,7 +10,10 @@ export interface SchemaMigration {
   up(schema: string): string[];
 }
 
-export function toTypeormMigrations(schema: string, migrations: SchemaMigration[]): Array<new () => MigrationInterface> {
+export function toTypeormMigrations(
+  schema: string,
+  migrations: SchemaMigration[],
+): Array<new () => MigrationInterface> {
   return migrations.map((m) => {
     if (!/^\d{13}$/.test(String(m.timestamp))) throw new Error(`migration ${m.name}: timestamp must have 13 digits`);
     const className = `${m.name}${m.timestamp}`;

@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   await app.startAllMicroservices();
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
-  logger.log(`Assent is up on http://127.0.0.1:${port} (${runtime.describe}); health at /health/ready, metrics at /metrics`, 'Main');
+  logger.log(
+    `Assent is up on http://127.0.0.1:${port} (${runtime.describe}); health at /health/ready, metrics at /metrics`,
+    'Main',
+  );
 
   const stop = async () => {
     await app.close();

@@ -155,7 +155,10 @@ export function connectEventBus(app: INestApplication): EventBusServer {
     retry: options.retry,
   });
   // Deferred, so the filter below is in place before Nest builds the handlers.
-  const microservice = app.connectMicroservice({ strategy: server }, { inheritAppConfig: true, deferInitialization: true });
+  const microservice = app.connectMicroservice(
+    { strategy: server },
+    { inheritAppConfig: true, deferInitialization: true },
+  );
   microservice.useGlobalFilters(new RethrowEventHandlerErrors());
   return server;
 }
