@@ -13,8 +13,8 @@ const ESM_PACKAGES = [
 /** One jest config for the whole monorepo: tests live beside the code they test. */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/bench'],
-  testMatch: ['**/src/**/*.spec.ts', '**/bench/**/*.spec.ts'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/bench', '<rootDir>/infra'],
+  testMatch: ['**/src/**/*.spec.ts', '**/bench/**/*.spec.ts', '**/infra/**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
     // NestJS 12 ships ES modules only. Node 20 can require() them, but jest's module system cannot

@@ -73,7 +73,15 @@ export class OutboxRelayRunner implements OnApplicationBootstrap, OnModuleDestro
     private readonly dataSource: DataSource,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  private starting: Promise<void> | null = null;
+
+  onApplicationBootstrap(): Promise<void> {
+    // A hybrid app runs bootstrap hooks for the HTTP app and again for its microservice.
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
     const id = serviceIdentity(this.options);
     this.publisher = await this.options.transport.createPublisher([id.topic], id.schema);
     this.relay = new OutboxRelay(this.dataSource, id.schema, this.publisher, {
@@ -89,8 +97,11 @@ export class OutboxRelayRunner implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.starting;
     await this.relay?.stop();
     await this.publisher?.close();
+    this.relay = null;
+    this.publisher = null;
   }
 }
 
