@@ -100,20 +100,18 @@ export class EmbeddedTransport implements BusTransport {
          ORDER BY o.log_offset LIMIT $3`,
         [topic, spec.consumer, this.options.batchSize ?? 200],
       )) as LogRow[];
-      for (const row of rows) {
-        if (!running) break;
-        await spec.dispatcher.dispatch(
-          {
-            topic,
-            partition: 0,
-            offset: String(row.log_offset),
-            key: row.message_key,
-            headers: row.headers,
-            value: row.body === null ? null : Buffer.from(row.body, 'utf8'),
-          },
-          sink,
-        );
-      }
+      if (rows.length === 0 || !running) return 0;
+      await spec.dispatcher.dispatchBatch(
+        rows.map((row) => ({
+          topic,
+          partition: 0,
+          offset: String(row.log_offset),
+          key: row.message_key,
+          headers: row.headers,
+          value: row.body === null ? null : Buffer.from(row.body, 'utf8'),
+        })),
+        sink,
+      );
       return rows.length;
     };
 

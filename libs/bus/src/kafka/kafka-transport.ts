@@ -31,6 +31,9 @@ function headerText(headers: IHeaders | undefined): Record<string, string> {
 
 const tracer = () => trace.getTracer('@assent/bus');
 
+/** Messages handled per consumer transaction (see EventDispatcher.dispatchBatch). */
+const DISPATCH_CHUNK = 200;
+
 /**
  * Kafka through kafkajs: an idempotent producer with acks from all in-sync replicas, messages keyed
  * by stream id so order holds per stream, consumer groups, and `<topic>.dlq` for dead letters.
@@ -167,19 +170,22 @@ export class KafkaTransport implements BusTransport {
     await consumer.run({
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       // The dispatcher never throws for a bad message; if it throws (database or DLQ producer down),
-      // kafkajs does not commit and redelivers, so nothing is lost.
-      eachMessage: async ({ topic, partition, message }) => {
-        await spec.dispatcher.dispatch(
-          {
-            topic,
-            partition,
+      // the unresolved offsets are not committed and kafkajs redelivers them, so nothing is lost.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += DISPATCH_CHUNK) {
+          const chunk = batch.messages.slice(i, i + DISPATCH_CHUNK).map((message) => ({
+            topic: batch.topic,
+            partition: batch.partition,
             offset: message.offset,
             key: message.key ? message.key.toString('utf8') : null,
             headers: headerText(message.headers),
             value: message.value,
-          },
-          sink,
-        );
+          }));
+          await spec.dispatcher.dispatchBatch(chunk, sink);
+          resolveOffset(chunk[chunk.length - 1].offset);
+          await heartbeat();
+        }
       },
     });
     const close = async () => {
