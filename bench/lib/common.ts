@@ -62,10 +62,10 @@ export async function runWriters(
 /** A dispatcher that also counts outcomes (dead letters and duplicates would spoil a figure). */
 export class CountingDispatcher extends EventDispatcher {
   readonly outcomes: Record<DispatchOutcome, number> = { handled: 0, duplicate: 0, ignored: 0, 'dead-lettered': 0 };
-  override async dispatch(message: BusMessage, sink: DeliverySink): Promise<DispatchOutcome> {
-    const outcome = await super.dispatch(message, sink);
-    this.outcomes[outcome]++;
-    return outcome;
+  override async dispatchBatch(messages: BusMessage[], sink: DeliverySink): Promise<DispatchOutcome[]> {
+    const outcomes = await super.dispatchBatch(messages, sink);
+    for (const outcome of outcomes) this.outcomes[outcome]++;
+    return outcomes;
   }
 }
 

@@ -114,20 +114,26 @@ export class EventDispatcher {
    * dead letter) and goes on after it, so order and per-message failure handling stay as in
    * `dispatch`. Per-message transactions cost a commit each, which bounds throughput.
    */
-  async dispatchBatch(messages: BusMessage[], sink: DeliverySink): Promise<void> {
-    let next = 0;
-    while (next < messages.length) {
-      const { done, attempted } = await this.handleRun(messages.slice(next), sink);
-      next += done;
-      if (next < messages.length) await this.dispatch(messages[next++], sink, attempted ? 1 : 0);
+  async dispatchBatch(messages: BusMessage[], sink: DeliverySink): Promise<DispatchOutcome[]> {
+    const outcomes: DispatchOutcome[] = [];
+    while (outcomes.length < messages.length) {
+      const { handled, attempted } = await this.handleRun(messages.slice(outcomes.length), sink);
+      outcomes.push(...handled);
+      if (outcomes.length < messages.length) {
+        outcomes.push(await this.dispatch(messages[outcomes.length], sink, attempted ? 1 : 0));
+      }
     }
+    return outcomes;
   }
 
   /**
    * How many leading messages were handled (or skipped as duplicates or not ours) and committed, and
    * whether the handler of the next one was tried and failed.
    */
-  private async handleRun(messages: BusMessage[], sink: DeliverySink): Promise<{ done: number; attempted: boolean }> {
+  private async handleRun(
+    messages: BusMessage[],
+    sink: DeliverySink,
+  ): Promise<{ handled: DispatchOutcome[]; attempted: boolean }> {
     const run: Array<{ message: BusMessage; envelope: EventEnvelope; handler: EventHandlerFn | undefined }> = [];
     for (const message of messages) {
       try {
@@ -137,16 +143,18 @@ export class EventDispatcher {
         break;
       }
     }
-    if (run.length === 0) return { done: 0, attempted: false };
+    if (run.length === 0) return { handled: [], attempted: false };
     const { consumer } = this.options;
     try {
       return await this.options.dataSource.transaction(async (manager) => {
         const claimed = run.filter((r) => r.handler).map((r) => r.envelope.eventId);
         const fresh = await this.inbox.claimMany(manager, consumer, claimed, messages[0].topic);
-        let done = 0;
+        const handled: DispatchOutcome[] = [];
         let attempted = false;
         for (const { message, envelope, handler } of run) {
-          if (handler && fresh.delete(envelope.eventId)) {
+          if (!handler) handled.push('ignored');
+          else if (!fresh.delete(envelope.eventId)) handled.push('duplicate');
+          else {
             await manager.query('SAVEPOINT assent_event');
             try {
               await withConsumerSpan(
@@ -162,15 +170,15 @@ export class EventDispatcher {
               attempted = true;
               break;
             }
+            handled.push('handled');
           }
-          done++;
         }
-        if (done > 0) await sink.acknowledge?.(run[done - 1].message, manager);
-        return { done, attempted };
+        if (handled.length > 0) await sink.acknowledge?.(run[handled.length - 1].message, manager);
+        return { handled, attempted };
       });
     } catch {
       // The transaction itself failed (the database); `dispatch` retries the first message alone.
-      return { done: 0, attempted: false };
+      return { handled: [], attempted: false };
     }
   }
 
