@@ -7,7 +7,14 @@
 import { DataSource } from 'typeorm';
 import { EmbeddedTransport } from '@assent/bus';
 import { EventEnvelope, eventTopic } from '@assent/contracts';
-import { EventStore, messageHeaders, openServiceDatabase, OutboxRelay, PgliteHost } from '@assent/eventstore';
+import {
+  EventStore,
+  eventRowValues,
+  openServiceDatabase,
+  OutboxRelay,
+  outboxRowValues,
+  PgliteHost,
+} from '@assent/eventstore';
 import { createPgliteDatabase, probeRegistry } from '@assent/testing';
 import {
   CountingDispatcher,
@@ -67,23 +74,11 @@ async function rawAppend(host: PgliteHost, schema: string, topic: string, e: Eve
     await db.query(
       `INSERT INTO "${schema}".events (event_id, stream_id, sequence, type, schema_version, occurred_at,
            correlation_id, causation_id, actor, traceparent, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        e.eventId,
-        e.streamId,
-        e.sequence,
-        e.type,
-        e.schemaVersion,
-        e.occurredAt,
-        e.correlationId,
-        e.causationId,
-        JSON.stringify(e.actor),
-        e.traceparent,
-        JSON.stringify(e.payload),
-      ],
+      eventRowValues(e),
     );
     await db.query(
       `INSERT INTO "${schema}".outbox (event_id, topic, message_key, headers, body) VALUES ($1, $2, $3, $4, $5)`,
-      [e.eventId, topic, e.streamId, JSON.stringify(messageHeaders(e)), JSON.stringify(e)],
+      outboxRowValues(e, topic),
     );
   });
 }

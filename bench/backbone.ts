@@ -24,7 +24,8 @@ import { EventEnvelope, eventTopic, deadLetterTopic } from '@assent/contracts';
 import {
   DatabaseTarget,
   EventStore,
-  messageHeaders,
+  eventRowValues,
+  outboxRowValues,
   openServiceDatabase,
   OutboxRelay,
   OutboxPublisher,
@@ -197,26 +198,8 @@ async function appendFigure(db: TestDatabase, cfg: Config, res: Resources, withD
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(eventsSql, [
-        e.eventId,
-        e.streamId,
-        e.sequence,
-        e.type,
-        e.schemaVersion,
-        e.occurredAt,
-        e.correlationId,
-        e.causationId,
-        JSON.stringify(e.actor),
-        e.traceparent,
-        JSON.stringify(e.payload),
-      ]);
-      await client.query(outboxSql, [
-        e.eventId,
-        topic,
-        e.streamId,
-        JSON.stringify(messageHeaders(e)),
-        JSON.stringify(e),
-      ]);
+      await client.query(eventsSql, eventRowValues(e));
+      await client.query(outboxSql, outboxRowValues(e, topic));
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -284,26 +267,8 @@ async function appendFigure(db: TestDatabase, cfg: Config, res: Resources, withD
           [streamId],
         );
         if (v[0].version !== expectedVersion) throw new Error(`version ${v[0].version} != ${expectedVersion}`);
-        await client.query(eventsSql, [
-          e.eventId,
-          e.streamId,
-          e.sequence,
-          e.type,
-          e.schemaVersion,
-          e.occurredAt,
-          e.correlationId,
-          e.causationId,
-          JSON.stringify(e.actor),
-          e.traceparent,
-          JSON.stringify(e.payload),
-        ]);
-        await client.query(outboxSql, [
-          e.eventId,
-          topic,
-          e.streamId,
-          JSON.stringify(messageHeaders(e)),
-          JSON.stringify(e),
-        ]);
+        await client.query(eventsSql, eventRowValues(e));
+        await client.query(outboxSql, outboxRowValues(e, topic));
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

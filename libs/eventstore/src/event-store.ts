@@ -76,25 +76,13 @@ export class EventStore {
     const eventParams: unknown[] = [];
     const eventValues = envelopes.map((e) => {
       const base = eventParams.length;
-      eventParams.push(
-        e.eventId,
-        e.streamId,
-        e.sequence,
-        e.type,
-        e.schemaVersion,
-        e.occurredAt,
-        e.correlationId,
-        e.causationId,
-        JSON.stringify(e.actor),
-        e.traceparent,
-        JSON.stringify(e.payload),
-      );
+      eventParams.push(...eventRowValues(e));
       return `(${Array.from({ length: 11 }, (_, k) => `$${base + k + 1}`).join(', ')})`;
     });
     const outboxParams: unknown[] = [];
     const outboxValues = envelopes.map((e) => {
       const base = outboxParams.length;
-      outboxParams.push(e.eventId, this.topic, e.streamId, JSON.stringify(messageHeaders(e)), JSON.stringify(e));
+      outboxParams.push(...outboxRowValues(e, this.topic));
       return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5})`;
     });
     try {
@@ -157,6 +145,28 @@ export class EventStore {
     });
     return { ...envelope, position: String(row.position) };
   }
+}
+
+/** Column values of an events row, in the order of the INSERT's column list. */
+export function eventRowValues(e: EventEnvelope): unknown[] {
+  return [
+    e.eventId,
+    e.streamId,
+    e.sequence,
+    e.type,
+    e.schemaVersion,
+    e.occurredAt,
+    e.correlationId,
+    e.causationId,
+    JSON.stringify(e.actor),
+    e.traceparent,
+    JSON.stringify(e.payload),
+  ];
+}
+
+/** Column values of an outbox row: event id, topic, key, headers, body. */
+export function outboxRowValues(e: EventEnvelope, topic: string): unknown[] {
+  return [e.eventId, topic, e.streamId, JSON.stringify(messageHeaders(e)), JSON.stringify(e)];
 }
 
 /** Headers every published message carries, so routers and tracers need not parse the body. */
