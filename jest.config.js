@@ -1,5 +1,6 @@
 const ESM_PACKAGES = [
   '@nestjs',
+  'jose',
   'file-type',
   'strtok3',
   'token-types',

@@ -3,3 +3,4 @@ export * from './registry';
 export * from './topics';
 export * from './ids';
 export * from './codec';
+export * from './shopping';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PGlite, types } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 /**
  * A pg-compatible pool over one in-process PGlite database, for TypeORM's postgres driver.
@@ -22,7 +23,8 @@ export class PgliteHost {
       dataDir,
       // Match node-postgres: int8 arrives as a string, never a silently rounded number.
       parsers: { [types.INT8]: (value: string) => value },
-      extensions: {},
+      // The catalog's typo-tolerant search needs trigrams, as on the server.
+      extensions: { pg_trgm },
     });
     return new PgliteHost(db);
   }

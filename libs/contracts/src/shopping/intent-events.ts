@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { defineEvent } from '../registry';
+import { ItemId, ShopperId, ShoppingIntent, TurnAnswer, TurnRef } from './common';
+
+/** The shopper's own words, the root of every causal chain. */
+export const UtteranceReceived = defineEvent({
+  type: 'intent.UtteranceReceived',
+  versions: [{ schema: TurnRef.extend({ shopperId: ShopperId, text: z.string().max(4000) }) }],
+});
+
+const ModelInfo = z.object({ name: z.string(), version: z.string() });
+
+/** A search request understood from the utterance (and the dialogue before it). */
+export const IntentCaptured = defineEvent({
+  type: 'intent.IntentCaptured',
+  versions: [
+    {
+      schema: TurnRef.extend({
+        shopperId: ShopperId,
+        intent: ShoppingIntent,
+        refinesTurnId: z.string().nullable(),
+        confidence: z.number().min(0).max(1),
+        model: ModelInfo,
+      }),
+    },
+  ],
+});
+
+export const ClarificationRequested = defineEvent({
+  type: 'intent.ClarificationRequested',
+  versions: [{ schema: TurnRef.extend({ question: z.string().max(1000), reason: z.string().max(200) }) }],
+});
+
+/** "add the first one": the shopper picked a suggested item; the suggestion event is the cause. */
+export const CartItemRequested = defineEvent({
+  type: 'intent.CartItemRequested',
+  versions: [
+    {
+      schema: TurnRef.extend({
+        shopperId: ShopperId,
+        itemId: ItemId,
+        quantity: z.number().int().min(1).max(100),
+        suggestionEventId: z.string(),
+      }),
+    },
+  ],
+});
+
+export const CartItemRemovalRequested = defineEvent({
+  type: 'intent.CartItemRemovalRequested',
+  versions: [{ schema: TurnRef.extend({ shopperId: ShopperId, itemId: ItemId }) }],
+});
+
+export const CheckoutAsked = defineEvent({
+  type: 'intent.CheckoutAsked',
+  versions: [{ schema: TurnRef.extend({ shopperId: ShopperId }) }],
+});
+
+/** The shopper's answer to a pending confirmation; only consent decides what it is worth. */
+export const ConfirmationAnswered = defineEvent({
+  type: 'intent.ConfirmationAnswered',
+  versions: [
+    {
+      schema: TurnRef.extend({
+        shopperId: ShopperId,
+        confirmationId: z.string(),
+        nonce: z.string(),
+        answer: z.enum(['yes', 'no']),
+      }),
+    },
+  ],
+});
+
+/** The turn's final answer, as returned to the shopper. */
+export const TurnAnswered = defineEvent({
+  type: 'intent.TurnAnswered',
+  versions: [{ schema: TurnRef.extend({ answer: TurnAnswer }) }],
+});
+
+export const intentEvents = [
+  UtteranceReceived,
+  IntentCaptured,
+  ClarificationRequested,
+  CartItemRequested,
+  CartItemRemovalRequested,
+  CheckoutAsked,
+  ConfirmationAnswered,
+  TurnAnswered,
+];

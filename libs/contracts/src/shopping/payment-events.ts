@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { defineEvent } from '../registry';
+import { CartSummary, MinorUnits, ShopperId, TurnRef } from './common';
+
+const PaymentRef = TurnRef.extend({
+  paymentId: z.string(),
+  mandateId: z.string(),
+  shopperId: ShopperId,
+  cartId: z.string(),
+});
+
+export const PaymentAuthorized = defineEvent({
+  type: 'payment.PaymentAuthorized',
+  versions: [
+    {
+      schema: PaymentRef.extend({
+        amount: MinorUnits,
+        currency: z.literal('USD'),
+        paymentMethodId: z.string(),
+        providerReference: z.string(),
+        summary: CartSummary,
+      }),
+    },
+  ],
+});
+
+export const PaymentCaptured = defineEvent({
+  type: 'payment.PaymentCaptured',
+  versions: [{ schema: PaymentRef.extend({ amount: MinorUnits, providerReference: z.string() }) }],
+});
+
+export const PaymentRejected = defineEvent({
+  type: 'payment.PaymentRejected',
+  versions: [{ schema: PaymentRef.extend({ reason: z.string() }) }],
+});
+
+export const RefundIssued = defineEvent({
+  type: 'payment.RefundIssued',
+  versions: [
+    {
+      schema: z.object({
+        refundId: z.string(),
+        orderId: z.string(),
+        shopperId: ShopperId,
+        amount: MinorUnits,
+        paymentMethodId: z.string(),
+        providerReference: z.string(),
+      }),
+    },
+  ],
+});
+
+export const paymentEvents = [PaymentAuthorized, PaymentCaptured, PaymentRejected, RefundIssued];
