@@ -4,3 +4,4 @@ export * from './topics';
 export * from './ids';
 export * from './codec';
 export * from './shopping';
+export * from './causation';

@@ -98,3 +98,6 @@ export class EventRegistry {
     return def;
   }
 }
+
+/** The current payload type of a defined event: `PayloadOf<typeof ItemAdded>`. */
+export type PayloadOf<D> = D extends EventDefinition<infer P> ? P : never;

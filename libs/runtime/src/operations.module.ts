@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { Public, Roles } from './http/auth';
 
 /** One Prometheus registry per process; services register their own metrics on it. */
 export const metricsRegistry = new Registry();
@@ -34,6 +35,8 @@ export class DatabaseHealthIndicator {
   }
 }
 
+/** Probes carry no token (Kubernetes and load balancers call them); they reveal nothing but up/down. */
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -56,6 +59,8 @@ export class HealthController {
   }
 }
 
+/** Operators' data: Prometheus scrapes it with an operator token. */
+@Roles('operator')
 @Controller('metrics')
 export class MetricsController {
   @Get()

@@ -101,7 +101,9 @@ export const TurnAnswer = z.object({
   alternatives: z.array(AlternativeItem).max(50),
   summary: CartSummary.nullable(),
   orderId: z.string().nullable(),
-  /** Set when the turn asks the shopper to approve a summary. */
-  confirmationId: z.string().nullable(),
+  /** Set when the turn asks the shopper to approve the summary: answering needs this id and nonce. */
+  confirmation: z
+    .object({ id: z.string(), nonce: z.string(), expiresAt: z.iso.datetime({ offset: true }) })
+    .nullable(),
 });
 export type TurnAnswer = z.infer<typeof TurnAnswer>;

@@ -40,7 +40,14 @@ export const CartMandateGranted = defineEvent({
 /** A "no", a stale or foreign answer, or an expired confirmation: nothing is bought. */
 export const ConsentRefused = defineEvent({
   type: 'consent.ConsentRefused',
-  versions: [{ schema: ConfirmationRef.extend({ reason: z.string() }) }],
+  versions: [
+    {
+      schema: ConfirmationRef.extend({
+        code: z.enum(['declined', 'expired', 'unknown', 'not_yours', 'already_granted', 'closed', 'nonce_mismatch']),
+        reason: z.string(),
+      }),
+    },
+  ],
 });
 
 export const consentEvents = [ConfirmationRequested, CartMandateGranted, ConsentRefused];

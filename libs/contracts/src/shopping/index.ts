@@ -7,6 +7,7 @@ import { intentEvents } from './intent-events';
 import { paymentEvents } from './payment-events';
 
 export * from './common';
+export * from './cart-hash';
 export * from './intent-events';
 export * from './catalog-events';
 export * from './cart-events';

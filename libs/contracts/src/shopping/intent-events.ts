@@ -71,10 +71,24 @@ export const ConfirmationAnswered = defineEvent({
   ],
 });
 
-/** The turn's final answer, as returned to the shopper. */
+/** What a turn changed in the dialogue state the next turns are understood against. */
+export const DialogueUpdate = z.object({
+  /** The search this turn answered, for refinements ("keep it under $210"). */
+  intent: ShoppingIntent.optional(),
+  /** The suggestion event whose items the shopper can now refer to ("the first one"). */
+  suggestionEventId: z.string().optional(),
+  cartAdded: z.object({ itemId: ItemId, name: z.string(), quantity: z.number().int().min(1) }).optional(),
+  cartRemoved: ItemId.optional(),
+  cartCleared: z.boolean().optional(),
+  /** true: the answer's confirmation is now pending; false: no confirmation is pending any more. */
+  confirmationPending: z.boolean().optional(),
+});
+export type DialogueUpdate = z.infer<typeof DialogueUpdate>;
+
+/** The turn's final answer, as returned to the shopper, and what it changed in the dialogue. */
 export const TurnAnswered = defineEvent({
   type: 'intent.TurnAnswered',
-  versions: [{ schema: TurnRef.extend({ answer: TurnAnswer }) }],
+  versions: [{ schema: TurnRef.extend({ answer: TurnAnswer, dialogue: DialogueUpdate }) }],
 });
 
 export const intentEvents = [

@@ -1,0 +1,42 @@
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { connectEventBus, EventBusServer } from '@assent/bus';
+import { PinoNestLogger } from '@assent/telemetry';
+import { AccessTokenGuard, accessTokenSecret } from './auth';
+import { ProblemDetailsFilter } from './problem';
+
+export interface ServiceApp {
+  app: INestApplication;
+  bus: EventBusServer;
+}
+
+/**
+ * One service as a Nest application, configured the same way everywhere: pino logs, problem+json
+ * errors, bearer-token authentication on every route not marked @Public, the OpenAPI description at
+ * /docs and /openapi.json, and the bus consumer for its @HandlesEvent methods. Not yet listening.
+ */
+export async function createServiceApp(
+  service: string,
+  module: Type | DynamicModule,
+  options: { secret?: Uint8Array; docsPath?: string } = {},
+): Promise<ServiceApp> {
+  const app = await NestFactory.create(module, { logger: new PinoNestLogger(service), bufferLogs: false });
+  app.enableShutdownHooks();
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalGuards(new AccessTokenGuard(app.get(Reflector), options.secret ?? accessTokenSecret()));
+  const docsPath = options.docsPath ?? 'docs';
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`Assent ${service} service`)
+      .setDescription(`The ${service} service's HTTP API. Errors are application/problem+json.`)
+      .setVersion('1')
+      .addBearerAuth()
+      .addSecurityRequirements('bearer')
+      .build(),
+  );
+  SwaggerModule.setup(docsPath, app, document, { jsonDocumentUrl: `${docsPath}/openapi.json` });
+  const bus = connectEventBus(app);
+  return { app, bus };
+}
