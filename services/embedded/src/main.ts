@@ -5,48 +5,30 @@ process.env.OTEL_SERVICE_NAME ??= 'assent-embedded';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 require('@assent/telemetry/register');
 
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connectEventBus, EventBusModule } from '@assent/bus';
-import { EventRegistry } from '@assent/contracts';
-import { OperationsModule, runtimeFromEnvironment } from '@assent/runtime';
-import { PinoNestLogger, shutdownTelemetry } from '@assent/telemetry';
+import { resolve } from 'node:path';
+import { createLogger, shutdownTelemetry } from '@assent/telemetry';
+import { startEmbedded } from './embedded';
 
 /**
- * The embedded default: one process, PostgreSQL in process (PGlite, kept in ASSENT_DATA_DIR) and
- * the embedded bus. Until the six shopping services exist it runs the backbone alone: the
- * platform's own event store schema, the outbox relay and the bus, with health and metrics.
+ * The embedded default: all six services in one process, PostgreSQL in process (PGlite, kept in
+ * ASSENT_DATA_DIR so a restart keeps conversations and orders), the embedded bus, the catalog seeded.
  */
 async function main(): Promise<void> {
-  const logger = new PinoNestLogger('embedded');
-  const runtime = await runtimeFromEnvironment('assent-embedded');
-
-  @Module({
-    imports: [
-      OperationsModule,
-      EventBusModule.forService({
-        service: 'platform',
-        database: runtime.database,
-        transport: runtime.transport,
-        registry: new EventRegistry(),
-      }),
-    ],
-  })
-  class EmbeddedModule {}
-
-  const app = await NestFactory.create(EmbeddedModule, { logger });
-  connectEventBus(app);
-  await app.startAllMicroservices();
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port, process.env.HOST ?? '127.0.0.1');
-  logger.log(
-    `Assent is up on http://127.0.0.1:${port} (${runtime.describe}); health at /health/ready, metrics at /metrics`,
-    'Main',
+  const logger = createLogger('embedded');
+  const dataDir = resolve(process.env.ASSENT_DATA_DIR ?? '.data/assent');
+  const started = Date.now();
+  const assent = await startEmbedded({
+    dataDir,
+    port: Number(process.env.PORT ?? 3000),
+    host: process.env.HOST ?? '127.0.0.1',
+  });
+  logger.info(
+    { url: assent.url, dataDir, startupMs: Date.now() - started },
+    `Assent is up on ${assent.url}: chat with "npm run chat" or POST ${assent.url}/v1/conversations ` +
+      `(token: "npm run assent -- token <user_id>"); API docs at ${assent.url}/docs/intent; data in ${dataDir}`,
   );
-
   const stop = async () => {
-    await app.close();
-    await runtime.close();
+    await assent.close();
     await shutdownTelemetry();
     process.exit(0);
   };

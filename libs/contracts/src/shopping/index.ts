@@ -8,6 +8,7 @@ import { paymentEvents } from './payment-events';
 
 export * from './common';
 export * from './cart-hash';
+export * from './money';
 export * from './intent-events';
 export * from './catalog-events';
 export * from './cart-events';

@@ -1,0 +1,99 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { EmbeddedTransport } from '@assent/bus';
+import { ServiceName } from '@assent/contracts';
+import { PgliteHost } from '@assent/eventstore';
+import { accessTokenSecret, createServiceApp, ServiceRuntime } from '@assent/runtime';
+import { AftersalesModule } from '@assent/aftersales';
+import { CartModule } from '@assent/cart';
+import { CatalogModule } from '@assent/catalog';
+import { ConsentModule } from '@assent/consent';
+import { IntentModule } from '@assent/intent';
+import { PaymentModule } from '@assent/payment';
+
+/** Which service answers a path: the shopper sees one API, each service keeps its own routes. */
+const ROUTES: Array<[RegExp, ServiceName]> = [
+  [/^\/v1\/conversations(\/|\?|$)/, 'intent'],
+  [/^\/v1\/(products|items)(\/|\?|$)/, 'catalog'],
+  [/^\/v1\/carts(\/|\?|$)/, 'cart'],
+  [/^\/v1\/(confirmations|mandates)(\/|\?|$)/, 'consent'],
+  [/^\/v1\/(payment-methods|payments)(\/|\?|$)/, 'payment'],
+  [/^\/v1\/orders(\/|\?|$)/, 'aftersales'],
+];
+
+export interface EmbeddedOptions {
+  /** Where PGlite keeps its files; null keeps everything in memory (batch runs, tests). */
+  dataDir: string | null;
+  port?: number;
+  host?: string;
+  /** Token signing secret; by default from ASSENT_JWT_SECRET or the development secret file. */
+  secret?: Uint8Array;
+}
+
+export interface EmbeddedAssent {
+  url: string;
+  secret: Uint8Array;
+  apps: Map<ServiceName, INestApplication>;
+  close(): Promise<void>;
+}
+
+const modules: Record<ServiceName, (runtime: ServiceRuntime) => DynamicModule> = {
+  catalog: (r) => CatalogModule.register(r),
+  intent: (r) => IntentModule.register(r),
+  cart: (r) => CartModule.register(r),
+  consent: (r) => ConsentModule.register(r),
+  payment: (r) => PaymentModule.register(r),
+  aftersales: (r) => AftersalesModule.register(r),
+};
+
+/**
+ * All six services in this process: one PGlite database (a schema each), the embedded bus delivering
+ * from their outbox tables, and one HTTP listener that routes each path to its service.
+ */
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedAssent> {
+  const host = await PgliteHost.open(options.dataDir ?? undefined);
+  const transport = new EmbeddedTransport();
+  const runtime: ServiceRuntime = { database: { kind: 'pglite', host }, transport };
+  const secret =
+    options.secret ??
+    (options.dataDir === null && !process.env.ASSENT_JWT_SECRET ? randomBytes(32) : accessTokenSecret());
+  const apps = new Map<ServiceName, INestApplication>();
+  let server: Server | null = null;
+  const close = async () => {
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    for (const app of [...apps.values()].reverse()) await app.close();
+    await transport.close();
+    await host.close();
+  };
+  try {
+    for (const [service, moduleFor] of Object.entries(modules) as Array<[ServiceName, (typeof modules)[ServiceName]]>) {
+      const { app } = await createServiceApp(service, moduleFor(runtime), { secret, docsPath: `docs/${service}` });
+      await app.init();
+      await app.startAllMicroservices();
+      apps.set(service, app);
+    }
+    const handlers = new Map(
+      [...apps].map(([service, app]) => [
+        service,
+        app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: ServerResponse) => void,
+      ]),
+    );
+    server = createServer((req, res) => {
+      const url = req.url ?? '/';
+      const docs = /^\/docs\/(\w+)/.exec(url)?.[1] as ServiceName | undefined;
+      const service = (docs && handlers.has(docs) ? docs : ROUTES.find(([re]) => re.test(url))?.[1]) ?? 'intent';
+      handlers.get(service)!(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    return { url: `http://${address.address}:${address.port}`, secret, apps, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

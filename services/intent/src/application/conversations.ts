@@ -1,0 +1,137 @@
+import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { EventMetadata, newEventId, TurnAnswered, PayloadOf } from '@assent/contracts';
+import { EventStore, executeCommand, foldEvents, StreamVersionConflictError } from '@assent/eventstore';
+import { OutboxRelayRunner } from '@assent/bus';
+import { conversationAggregate, ConversationCommand, dialogueContext } from '../domain/conversation.aggregate';
+import { INTENT_MODEL, IntentModel } from '../domain/intent-model';
+import { ConversationViews, TurnView } from '../persistence/conversation-views';
+import { VocabularyStore } from '../persistence/vocabulary';
+import { TurnWaiter } from './turn-waiter';
+
+export const conversationStream = (conversationId: string) => `conversation-${conversationId}`;
+
+export class TurnSettings {
+  constructor(
+    /** How long a request waits for the other services to answer a turn before returning it pending. */
+    readonly answerTimeoutMs: number,
+    readonly maxUtteranceLength: number,
+  ) {}
+
+  static fromEnvironment(env = process.env): TurnSettings {
+    return new TurnSettings(Number(env.ASSENT_TURN_TIMEOUT_MS ?? 15000), 4000);
+  }
+}
+
+/** The conversation use cases behind the shopper's HTTP API. */
+@Injectable()
+export class Conversations {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    private readonly views: ConversationViews,
+    private readonly vocabulary: VocabularyStore,
+    private readonly waiter: TurnWaiter,
+    private readonly relay: OutboxRelayRunner,
+    private readonly settings: TurnSettings,
+    @Inject(INTENT_MODEL) private readonly model: IntentModel,
+  ) {}
+
+  async start(shopperId: string): Promise<string> {
+    const conversationId = newEventId();
+    await this.views.startConversation(this.dataSource.manager, conversationId, shopperId);
+    return conversationId;
+  }
+
+  async assertOwner(conversationId: string, shopperId: string): Promise<void> {
+    const owner = await this.views.ownerOf(this.dataSource.manager, conversationId);
+    // Someone else's conversation looks exactly like a missing one.
+    if (owner !== shopperId) throw new NotFoundException(`no conversation ${conversationId}`);
+  }
+
+  /** Records what the shopper said, decides what it means, and waits (bounded) for the turn's answer. */
+  async say(conversationId: string, shopperId: string, text: string): Promise<TurnView> {
+    await this.assertOwner(conversationId, shopperId);
+    const turnId = newEventId();
+    const meta: EventMetadata = {
+      correlationId: conversationId,
+      causationId: null,
+      actor: { kind: 'shopper', id: shopperId },
+    };
+    const streamId = conversationStream(conversationId);
+    for (let attempt = 1; ; attempt++) {
+      // Understanding happens outside the transaction (a model may be slow); the append's expected
+      // version makes sure it was decided on the state it read.
+      const history = await this.store.readStream(this.dataSource.manager, streamId);
+      const state = foldEvents(conversationAggregate, history);
+      const understanding = await this.model.understand({
+        text: text.slice(0, this.settings.maxUtteranceLength + 1),
+        context: dialogueContext(state),
+        vocabulary: await this.vocabulary.load(this.dataSource.manager),
+      });
+      const command: ConversationCommand = {
+        type: 'ReceiveUtterance',
+        turn: { conversationId, turnId },
+        shopperId,
+        text: text.slice(0, this.settings.maxUtteranceLength),
+        understanding,
+        model: { name: this.model.name, version: this.model.version },
+      };
+      const decided = conversationAggregate.decide(command, state);
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          const events = await this.store.append(manager, streamId, history.length, decided, meta);
+          await this.views.openTurn(manager, turnId, conversationId, state.turns + 1);
+          const immediate = events.find((e) => e.type === TurnAnswered.type);
+          if (immediate) {
+            await this.views.answerTurn(manager, turnId, (immediate.payload as PayloadOf<typeof TurnAnswered>).answer);
+          }
+        });
+        break;
+      } catch (error) {
+        // A consumer answered an earlier turn meanwhile: understand and decide again on the new state.
+        if (!(error instanceof StreamVersionConflictError) || attempt >= 5) throw error;
+      }
+    }
+    this.relay.nudge();
+    const turn = await this.waiter.wait(conversationId, turnId, this.settings.answerTimeoutMs);
+    if (!turn) throw new ForbiddenException('the turn vanished');
+    return turn;
+  }
+
+  async turn(conversationId: string, shopperId: string, turnId: string): Promise<TurnView> {
+    await this.assertOwner(conversationId, shopperId);
+    const turn = await this.views.turn(this.dataSource.manager, conversationId, turnId);
+    if (!turn) throw new NotFoundException(`no turn ${turnId}`);
+    return turn;
+  }
+
+  async transcript(conversationId: string, shopperId: string): Promise<TurnView[]> {
+    await this.assertOwner(conversationId, shopperId);
+    return this.views.turns(this.dataSource.manager, conversationId);
+  }
+
+  list(shopperId: string) {
+    return this.views.listConversations(this.dataSource.manager, shopperId);
+  }
+
+  /** Another service's event answers a turn of this conversation (first answer wins). */
+  async answerFromEvent(
+    manager: EntityManager,
+    command: Extract<ConversationCommand, { type: 'AnswerTurn' }>,
+    meta: EventMetadata,
+  ): Promise<void> {
+    const { events } = await executeCommand(
+      this.store,
+      manager,
+      conversationAggregate,
+      conversationStream(command.turn.conversationId),
+      command,
+      meta,
+    );
+    if (events.length > 0) {
+      await this.views.answerTurn(manager, command.turn.turnId, command.answer);
+      this.waiter.answered(command.turn.turnId);
+    }
+  }
+}

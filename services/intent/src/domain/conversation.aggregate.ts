@@ -1,0 +1,225 @@
+import { Aggregate } from '@assent/eventstore';
+import {
+  CartSummary,
+  ConfirmationAnswered,
+  DialogueUpdate,
+  EventDraft,
+  EventEnvelope,
+  PayloadOf,
+  ShoppingIntent,
+  SuggestedItem,
+  TurnAnswer,
+  TurnAnswered,
+  TurnRef,
+  UtteranceReceived,
+} from '@assent/contracts';
+import type { DialogueContext, Understanding } from './intent-model';
+import { answer, describeCart } from './replies';
+
+export interface PendingConfirmation {
+  id: string;
+  nonce: string;
+  expiresAt: string;
+  summary: CartSummary;
+}
+
+export interface ConversationState {
+  conversationId: string | null;
+  shopperId: string | null;
+  turns: number;
+  lastIntent: ShoppingIntent | null;
+  suggestionEventId: string | null;
+  suggestions: SuggestedItem[];
+  cart: Array<{ itemId: string; name: string; quantity: number }>;
+  pendingConfirmation: PendingConfirmation | null;
+  /** Turns waiting for another service's answer. */
+  openTurns: string[];
+}
+
+export type ConversationCommand =
+  | {
+      type: 'ReceiveUtterance';
+      turn: TurnRef;
+      shopperId: string;
+      text: string;
+      understanding: Understanding;
+      model: { name: string; version: string };
+    }
+  | { type: 'AnswerTurn'; turn: TurnRef; answer: TurnAnswer; dialogue: DialogueUpdate };
+
+export function dialogueContext(state: ConversationState): DialogueContext {
+  return {
+    lastIntent: state.lastIntent,
+    suggestions: state.suggestions.map((s) => ({
+      itemId: s.itemId,
+      productId: s.productId,
+      name: s.name,
+      price: s.price,
+      options: s.options,
+    })),
+    cart: state.cart,
+    pendingConfirmation: state.pendingConfirmation !== null,
+  };
+}
+
+function answered(turn: TurnRef, a: TurnAnswer, dialogue: DialogueUpdate = {}): EventDraft {
+  return { type: TurnAnswered.type, payload: { ...turn, answer: a, dialogue } };
+}
+
+/**
+ * A conversation: the shopper's words, what they were understood to mean, and each turn's answer.
+ * It never buys anything itself; a "yes" is only relayed to consent when a confirmation is pending.
+ */
+export const conversationAggregate: Aggregate<ConversationState, ConversationCommand> = {
+  initialState: {
+    conversationId: null,
+    shopperId: null,
+    turns: 0,
+    lastIntent: null,
+    suggestionEventId: null,
+    suggestions: [],
+    cart: [],
+    pendingConfirmation: null,
+    openTurns: [],
+  },
+
+  decide(command, state): EventDraft[] {
+    if (command.type === 'AnswerTurn') {
+      // Only the first answer of a turn counts; late or duplicate answers change nothing.
+      if (!state.openTurns.includes(command.turn.turnId)) return [];
+      return [answered(command.turn, command.answer, command.dialogue)];
+    }
+    if (state.shopperId !== null && state.shopperId !== command.shopperId) {
+      throw new Error('a conversation belongs to one shopper');
+    }
+    const { turn, shopperId } = command;
+    const said: EventDraft = {
+      type: UtteranceReceived.type,
+      payload: { ...turn, shopperId, text: command.text },
+    };
+    const u = command.understanding;
+    switch (u.kind) {
+      case 'search':
+        return [
+          said,
+          {
+            type: 'intent.IntentCaptured',
+            payload: {
+              ...turn,
+              shopperId,
+              intent: u.intent,
+              refinesTurnId: null,
+              confidence: u.confidence,
+              model: command.model,
+            },
+          },
+        ];
+      case 'clarify':
+        return [
+          said,
+          { type: 'intent.ClarificationRequested', payload: { ...turn, question: u.question, reason: u.reason } },
+          answered(turn, answer('clarification', u.question)),
+        ];
+      case 'add_to_cart':
+        if (!state.suggestionEventId || !state.suggestions.some((s) => s.itemId === u.itemId)) {
+          return [said, answered(turn, answer('clarification', 'Which item would you like? Ask me for something first and I will suggest a few.'))];
+        }
+        return [
+          said,
+          {
+            type: 'intent.CartItemRequested',
+            payload: { ...turn, shopperId, itemId: u.itemId, quantity: u.quantity, suggestionEventId: state.suggestionEventId },
+          },
+        ];
+      case 'remove_from_cart':
+        return [said, { type: 'intent.CartItemRemovalRequested', payload: { ...turn, shopperId, itemId: u.itemId } }];
+      case 'checkout':
+        return [said, { type: 'intent.CheckoutAsked', payload: { ...turn, shopperId } }];
+      case 'confirm':
+      case 'decline': {
+        const pending = state.pendingConfirmation;
+        if (!pending) {
+          const reply =
+            u.kind === 'confirm'
+              ? 'There is nothing waiting for your approval, so nothing was bought. Say "check out" when your cart is ready.'
+              : 'Okay. Nothing is waiting for your approval.';
+          return [said, answered(turn, answer('info', reply))];
+        }
+        const payload: PayloadOf<typeof ConfirmationAnswered> = {
+          ...turn,
+          shopperId,
+          confirmationId: pending.id,
+          nonce: pending.nonce,
+          answer: u.kind === 'confirm' ? 'yes' : 'no',
+        };
+        return [said, { type: ConfirmationAnswered.type, payload }];
+      }
+      case 'show_cart':
+        return [said, answered(turn, answer('info', describeCart(state.cart)))];
+      case 'help':
+        return [
+          said,
+          answered(
+            turn,
+            answer(
+              'info',
+              'Tell me what you are looking for (for example "a french press coffee maker under $250"). I will suggest items and say why; ' +
+                'say "add the first one", then "check out", and I will show you the exact total to approve. Nothing is bought without your yes.',
+            ),
+          ),
+        ];
+    }
+  },
+
+  evolve(state, event: EventEnvelope): ConversationState {
+    switch (event.type) {
+      case 'intent.UtteranceReceived': {
+        const p = event.payload as PayloadOf<typeof UtteranceReceived>;
+        return { ...state, conversationId: p.conversationId, shopperId: p.shopperId, turns: state.turns + 1 };
+      }
+      case 'intent.IntentCaptured':
+      case 'intent.CartItemRequested':
+      case 'intent.CartItemRemovalRequested':
+      case 'intent.CheckoutAsked':
+        return { ...state, openTurns: [...state.openTurns, (event.payload as TurnRef).turnId] };
+      case 'intent.ConfirmationAnswered':
+        // The answer is spent: a second "yes" must not be relayed again.
+        return {
+          ...state,
+          pendingConfirmation: null,
+          openTurns: [...state.openTurns, (event.payload as TurnRef).turnId],
+        };
+      case 'intent.TurnAnswered': {
+        const p = event.payload as PayloadOf<typeof TurnAnswered>;
+        const d = p.dialogue;
+        let next: ConversationState = { ...state, openTurns: state.openTurns.filter((t) => t !== p.turnId) };
+        if (d.intent) next.lastIntent = d.intent;
+        if (p.answer.kind === 'suggestions' && d.suggestionEventId) {
+          next.suggestionEventId = d.suggestionEventId;
+          next.suggestions = p.answer.suggestions;
+        } else if (p.answer.kind === 'no_match') {
+          next.suggestionEventId = null;
+          next.suggestions = [];
+        }
+        if (d.cartAdded) {
+          const added = d.cartAdded;
+          const existing = next.cart.find((l) => l.itemId === added.itemId);
+          next.cart = existing
+            ? next.cart.map((l) => (l.itemId === added.itemId ? { ...l, quantity: l.quantity + added.quantity } : l))
+            : [...next.cart, added];
+        }
+        if (d.cartRemoved) next.cart = next.cart.filter((l) => l.itemId !== d.cartRemoved);
+        if (d.cartCleared) next.cart = [];
+        if (d.confirmationPending === true && p.answer.confirmation && p.answer.summary) {
+          next.pendingConfirmation = { ...p.answer.confirmation, summary: p.answer.summary };
+        } else if (d.confirmationPending === false) {
+          next.pendingConfirmation = null;
+        }
+        next = { ...next };
+        return next;
+      }
+      default:
+        return state;
+    }
+  },
+};
