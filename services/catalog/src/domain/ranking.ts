@@ -169,14 +169,14 @@ export function checkConstraints(
 
 /**
  * How far a relaxation strays, for alternatives that break equally many constraints: a wrong option
- * value costs 1, a price costs 0.5 plus how far outside the range it lies (capped at 1), so the right
- * kind of item a little over budget comes before a different kind at the price, but a far dearer one
- * does not.
+ * value costs 1, a price costs 0.5 plus how far outside the range it lies (as a share of the bound), so
+ * the right kind of item a little over budget comes before a different kind at the price, but one
+ * costing half as much again or more does not.
  */
 function relaxationCost(check: ConstraintCheck): number {
   const priceBroken = check.priceDistance > 0 ? 1 : 0;
   const optionsBroken = check.relaxable.length - priceBroken - (check.outOfStock ? 1 : 0);
-  return optionsBroken + priceBroken * Math.min(1, 0.5 + check.priceDistance);
+  return optionsBroken + priceBroken * (0.5 + check.priceDistance);
 }
 
 export function passes(check: ConstraintCheck): boolean {
