@@ -31,6 +31,7 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   moduleNameMapper: {
+    '^@assent/(intent|catalog|cart|consent|payment|aftersales|embedded)$': '<rootDir>/services/$1/src',
     '^@assent/([a-z-]+)$': '<rootDir>/libs/$1/src',
     '^@assent/([a-z-]+)/([a-z-]+)$': '<rootDir>/libs/$1/src/$2',
   },

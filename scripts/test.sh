@@ -5,6 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# The end-to-end tests start the services from their build, as a deployment would.
+npm run build --silent
 bash scripts/ensure-postgres.sh
 bash scripts/kafka.sh start
 

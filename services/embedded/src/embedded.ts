@@ -2,6 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { EmbeddedTransport } from '@assent/bus';
 import { ServiceName } from '@assent/contracts';
 import { PgliteHost } from '@assent/eventstore';
@@ -22,6 +23,25 @@ const ROUTES: Array<[RegExp, ServiceName]> = [
   [/^\/v1\/(payment-methods|payments)(\/|\?|$)/, 'payment'],
   [/^\/v1\/orders(\/|\?|$)/, 'aftersales'],
 ];
+
+/**
+ * On a first start the catalog announces its products through the bus; the intent service's
+ * vocabulary and the cart's price list fill from those events. Serve shoppers once they have.
+ */
+async function untilCatalogPropagated(db: DataSource, timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = (await db.query(
+      `SELECT (SELECT count(*) FROM catalog.products)::int AS products,
+              (SELECT count(*) FROM catalog.items)::int AS items,
+              (SELECT count(*) FROM intent.vocabulary)::int AS vocabulary,
+              (SELECT count(*) FROM cart.price_list)::int AS prices`,
+    )) as Array<{ products: number; items: number; vocabulary: number; prices: number }>;
+    if (row.products > 0 && row.vocabulary >= row.products && row.prices >= row.items) return;
+    if (Date.now() > deadline) throw new Error(`the catalog did not reach intent and cart in time: ${JSON.stringify(row)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 export interface EmbeddedOptions {
   /** Where PGlite keeps its files; null keeps everything in memory (batch runs, tests). */
@@ -74,6 +94,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedA
       await app.startAllMicroservices();
       apps.set(service, app);
     }
+    await untilCatalogPropagated(apps.get('intent')!.get(DataSource));
     const handlers = new Map(
       [...apps].map(([service, app]) => [
         service,
