@@ -1,3 +1,4 @@
 export * from './databases';
 export * from './eventually';
 export * from './probe-events';
+export * from './distributed';

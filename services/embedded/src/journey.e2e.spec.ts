@@ -1,11 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ServiceName, SERVICES } from '@assent/contracts';
 import { issueAccessToken } from '@assent/runtime';
-import { createPostgresDatabase, eventually, kafkaBrokers, TestDatabase, uniqueName } from '@assent/testing';
+import { eventually, startDistributed } from '@assent/testing';
 import { ShopperClient, ShopperTurn } from './client';
 import { startEmbedded } from './embedded';
 
@@ -31,70 +30,18 @@ async function embedded(): Promise<Deployment> {
 
 /** The six services as separate processes from their build, against the real broker and PostgreSQL. */
 async function distributed(): Promise<Deployment> {
-  const database: TestDatabase = await createPostgresDatabase();
-  const secret = randomBytes(32).toString('hex');
-  const namespace = uniqueName('journey');
-  const root = join(__dirname, '..', '..', '..');
-  const ports = new Map<ServiceName, number>(SERVICES.map((s, i) => [s, 39100 + Math.floor(Math.random() * 800) * 8 + i]));
-  const processes: ChildProcess[] = [];
-  const logs = new Map<ServiceName, string[]>();
-  for (const service of SERVICES) {
-    const child = spawn(process.execPath, [join(root, 'services', service, 'dist', 'main.js')], {
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        PORT: String(ports.get(service)),
-        HOST: '127.0.0.1',
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: '4',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        ASSENT_JWT_SECRET: secret,
-        ASSENT_TOPIC_NAMESPACE: namespace,
-        OTEL_TRACES_EXPORTER: 'none',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    logs.set(service, lines);
-    child.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
-    processes.push(child);
-  }
-  const client = new Client({ connectionString: database.url });
-  const deployment: Deployment = {
-    urlOf: (service) => `http://127.0.0.1:${ports.get(service)}`,
-    secret: new TextEncoder().encode(secret),
+  const assent = await startDistributed(join(__dirname, '..', '..', '..'));
+  const client = new Client({ connectionString: assent.database.url });
+  await client.connect();
+  return {
+    urlOf: assent.urlOf,
+    secret: assent.secret,
     query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
     close: async () => {
-      await Promise.all(
-        processes.map(
-          (p) => new Promise<void>((resolve) => (p.exitCode !== null ? resolve() : (p.once('exit', () => resolve()), p.kill('SIGTERM')))),
-        ),
-      );
       await client.end();
-      await database.drop();
+      await assent.close();
     },
   };
-  try {
-    for (const service of SERVICES) {
-      await eventually(
-        async () => {
-          const exited = processes.find((p) => p.exitCode !== null);
-          if (exited) throw new Error(`a service exited:\n${[...logs].map(([s, l]) => `${s}: ${l.join('')}`).join('\n')}`);
-          const response = await fetch(`${deployment.urlOf(service)}/health/ready`);
-          if (!response.ok) throw new Error(`${service} not ready`);
-        },
-        60_000,
-        250,
-      );
-    }
-    await client.connect();
-    return deployment;
-  } catch (error) {
-    await deployment.close().catch(() => undefined);
-    throw error;
-  }
 }
 
 const SHOPPER = 'yusuf_rossi_9620';
