@@ -305,6 +305,12 @@ describe.each([
       expect(page.products[0]).toMatchObject({ name: 'Headphones' });
       expect(page.products[0].variants).toHaveLength(13);
       expect((await repo.listProducts(dataSource.manager, { query: 'sofa', limit: 5, offset: 0 })).total).toBe(0);
+      const byOption = await repo.listProducts(dataSource.manager, { query: 'french press', limit: 5, offset: 0 });
+      expect(byOption.products.map((p) => p.name)).toEqual(['Coffee Maker']);
+    });
+
+    it('searching does not find a product by an option value alone', async () => {
+      expect(await find(shoppingIntent({ keywords: ['french', 'press'] }))).toEqual([]);
     });
   });
 });

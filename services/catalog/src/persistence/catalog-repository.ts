@@ -188,14 +188,18 @@ export class CatalogRepository {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
-  /** A page of products with their variants: by name, or by relevance to `query`. */
+  /**
+   * A page of products with their variants: by name, or by relevance to `query`, which matches a
+   * product's name (typos too) or, when every word is found there, its name and option values.
+   */
   async listProducts(manager: EntityManager, { query, limit, offset }: ListProductsQuery): Promise<ProductPage> {
     const pageSize = Math.max(0, Math.min(Math.trunc(limit), 200));
     const skip = Math.max(0, Math.trunc(offset));
     let page: Array<{ productId: string; name: string }>;
     let total: number;
     if (query !== undefined && query.trim().length > 0) {
-      const matched = await this.matchProducts(manager, [query], Number.MAX_SAFE_INTEGER);
+      // Browsing may also find a product by its option values ("french press"); every word must match.
+      const matched = await this.matchProducts(manager, [query], Number.MAX_SAFE_INTEGER, true);
       total = matched.length;
       page = matched.slice(skip, skip + pageSize);
     } else {
@@ -242,6 +246,7 @@ export class CatalogRepository {
     manager: EntityManager,
     texts: string[],
     maxProducts: number,
+    allWordsInOptions = false,
   ): Promise<Array<{ productId: string; name: string; relevance: number }>> {
     const words = searchWords(texts);
     if (words.length === 0) return [];
@@ -255,7 +260,8 @@ export class CatalogRepository {
                SELECT public.strict_word_similarity(w, lower(p.name)) AS sim FROM unnest($3::text[]) AS w
              ) s WHERE sim >= $4
            ), 0) AS name_similarity,
-           p.search_vector @@ to_tsquery('english', $1) AS name_match,
+           p.search_vector @@ to_tsquery('english', $1)
+             OR ($6::boolean AND p.search_vector @@ to_tsquery('english', $7)) AS name_match,
            ts_rank(p.search_vector, to_tsquery('english', $2)) AS text_rank
          FROM ${this.s}.products p
        )
@@ -270,6 +276,8 @@ export class CatalogRepository {
         trigramWords,
         NAME_SIMILARITY,
         Math.min(maxProducts, 10_000),
+        allWordsInOptions,
+        words.join(' & '),
       ],
     )) as Array<{ product_id: string; name: string; relevance: number }>;
     return rows.map((r) => ({ productId: r.product_id, name: r.name, relevance: Number(r.relevance) }));
