@@ -9,6 +9,7 @@ import { BenchGroup } from './lib/group';
 
 const groups: Record<string, () => Promise<BenchGroup>> = {
   backbone: () => import('./backbone'),
+  journey: () => import('./journey'),
 };
 
 async function main(): Promise<number> {

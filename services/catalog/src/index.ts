@@ -1,1 +1,4 @@
 export * from './catalog.module';
+export * from './persistence/catalog-repository';
+export * from './persistence/catalog.migrations';
+export * from './domain/ranking';
