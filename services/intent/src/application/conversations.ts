@@ -80,7 +80,12 @@ export class Conversations {
       const decided = conversationAggregate.decide(command, state);
       try {
         await this.dataSource.transaction(async (manager) => {
-          const events = await this.store.append(manager, streamId, history.length, decided, meta);
+          // What the shopper said is the cause of everything this turn decides.
+          const [said] = await this.store.append(manager, streamId, history.length, decided.slice(0, 1), meta);
+          const events = await this.store.append(manager, streamId, history.length + 1, decided.slice(1), {
+            ...meta,
+            causationId: said.eventId,
+          });
           await this.views.openTurn(manager, turnId, conversationId, state.turns + 1);
           const immediate = events.find((e) => e.type === TurnAnswered.type);
           if (immediate) {
