@@ -1,0 +1,12 @@
+export type {
+  CartLineRef,
+  ClarifyReason,
+  DialogueContext,
+  IntentModel,
+  ProductVocabulary,
+  SuggestionRef,
+  Understanding,
+  UnderstandInput,
+} from './types';
+export { RulesIntentModel, understandRules, refine, CONFIDENCE, MAX_UTTERANCE_CHARS } from './rules-intent-model';
+export { vocabularyFromProducts, type TauProductLike } from './vocabulary';
