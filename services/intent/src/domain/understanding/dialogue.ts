@@ -70,7 +70,7 @@ export const looksLikeInjection = (text: string): boolean => INJECTION.test(plai
 
 // After-sales requests: the aftersales service handles them from the order page, not this chat.
 const AFTERSALES =
-  /\b(?:return|refund|exchange|track(?:ing)?|cancel (?:my|the|an|that) (?:order|purchase) \S+|where is my (?:order|package|parcel)|order status|change (?:my )?(?:shipping )?(?:address|payment method))\b/;
+  /\b(?:(?:return|exchange|refund|send back)(?:ing)? (?:my|the|this|these|those|an?|it|them|for)\b|refund|track(?:ing)? (?:my|the) (?:order|package|parcel)|cancel (?:my|the|an|that) (?:order|purchase) \S+|where is my (?:order|package|parcel)|order status|change (?:my )?(?:shipping )?(?:address|payment method))/;
 export const isAfterSales = (text: string): boolean => AFTERSALES.test(plainWords(text).join(' '));
 
 export type Reference =
@@ -80,7 +80,12 @@ const ADD_VERB =
   /\b(?:add|put|throw|toss|take|i'?ll take|i will take|i'?d like|i want|i'?ll have|give me|get me|get|grab|choose|pick|select|go with|buy|order|want|like)\b/;
 const PRONOUN_ADD =
   /\b(?:add|put|take|grab|get|order|want|choose|pick)(?: me)? (?:it|that|this|that one|this one|them|those|these)\b|\bi'?ll (?:take|have) (?:it|that|this|them)\b/;
-const REMOVE_VERB = /\b(?:remove|delete|drop|take out|take off|get rid of|discard|cancel)\b/;
+// Verbs that only ever mean putting an item in the cart ("want" and "like" also start searches).
+const STRONG_ADD_VERB =
+  /\b(?:add|put|throw|toss|take|i'?ll take|i will take|grab|choose|pick|select|go with|i'?ll go with)\b/;
+// Removal is read only as a command (verb first) or about the cart: "a vacuum that can remove pet hair" is a search.
+const REMOVE_VERB =
+  /^(?:(?:please|can you|could you|pls|and|also|now|i want to|i'?d like to|let'?s) )*(?:remove|delete|drop|take out|take off|get rid of|discard|cancel)\b|\b(?:remove|delete|drop|take|get rid of)\b.*\b(?:from|out of|off) (?:my|the) (?:cart|basket)\b/;
 const REFERENCE_FILLER = new Set([
   ...STOPWORDS,
   'add',
@@ -218,12 +223,14 @@ export function resolveReference(
       (ordinal !== null && words.length <= 4) ||
       ids.length > 0);
   const described = describedBy(tokens, items);
+  // "add the white one", "remove the kettle": a description counts only after a verb that picks.
+  const picking = action === 'remove' ? verb : STRONG_ADD_VERB.test(joined) || words[words.length - 1] === 'one';
   const isReference =
     ids.length > 0 ||
     ((verb || shaped) && (ordinal !== null || superlative !== null)) ||
     pronoun ||
     (shaped && words[words.length - 1] === 'one') ||
-    (verb && action === 'remove' && described !== null && described.length > 0);
+    (picking && described !== null);
   if (!isReference) return null;
 
   const where = action === 'add' ? 'in the last suggestions' : 'in your cart';

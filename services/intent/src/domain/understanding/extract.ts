@@ -85,18 +85,21 @@ function repairTypos(tokens: Token[], vocab: CompiledVocabulary): boolean {
   for (const t of tokens) {
     if (t.kind !== 'word' || t.norm.length < 5) continue;
     if (vocab.knownNorms.has(t.norm) || lexicon.has(t.norm) || UNSOLD_NOUNS.has(t.raw)) continue;
-    const limit = t.norm.length >= 8 ? 2 : 1;
+    const limit = t.raw.length >= 8 ? 2 : 1;
     let best: string | null = null;
     let bestDistance = limit + 1;
     let tie = false;
     for (const target of [...vocab.fuzzyTargets, ...LEXICON_TARGETS]) {
       if (target[0] !== t.norm[0]) continue;
-      const d = editDistance(t.norm, target, limit);
-      if (d < bestDistance) {
+      const d = Math.min(editDistance(t.norm, target, limit), editDistance(t.raw, target, limit));
+      // Between equally close targets, one of the same length (a swap or a wrong letter) is the likelier typo.
+      const sameLength = (w: string | null): boolean =>
+        w !== null && (w.length === t.raw.length || w.length === t.norm.length);
+      if (d < bestDistance || (d === bestDistance && sameLength(target) && !sameLength(best))) {
         best = target;
         bestDistance = d;
         tie = false;
-      } else if (d === bestDistance && target !== best) tie = true;
+      } else if (d === bestDistance && target !== best && sameLength(target) === sameLength(best)) tie = true;
     }
     if (best && !tie && bestDistance <= limit) {
       t.norm = best;
@@ -246,7 +249,7 @@ function addValues(target: Record<string, string[]>, option: string, values: rea
 export function extractIntent(text: string, vocab: CompiledVocabulary, contextProducts: readonly string[]): Extraction {
   const tokens = tokenize(text);
   const corrected = repairTypos(tokens, vocab);
-  const consumed = tokens.map((t) => t.kind === 'symbol');
+  const consumed = tokens.map(() => false);
   const price = extractPrice(tokens, consumed);
 
   // Product mentions: longest alias at each position.
@@ -321,11 +324,46 @@ export function extractIntent(text: string, vocab: CompiledVocabulary, contextPr
   const excludedProducts: string[] = [];
   const implied: ProductAlias['implied'] = [];
   let productStrength = 3;
+  const positive = chosen.filter(
+    (c): c is Extract<Candidate, { kind: 'product' }> => c.kind === 'product' && !scopeOf(c),
+  );
+  // An unknown noun before "with a camera" is what the shopper wants ("a drone with a camera"): the
+  // product named after "with" is a part of it, not a request for a camera.
+  const unknownBefore = (at: number): boolean =>
+    tokens
+      .slice(0, at)
+      .some(
+        (t, k) =>
+          t.kind === 'word' &&
+          !consumed[k] &&
+          t.raw.length >= 3 &&
+          (UNSOLD_NOUNS.has(t.raw) ||
+            (!STOPWORDS.has(t.raw) &&
+              !VAGUE_WORDS.has(t.raw) &&
+              !vocab.knownNorms.has(t.norm) &&
+              !knownLexicon().has(t.norm))),
+      );
+  const partOfSomethingElse = (c: Extract<Candidate, { kind: 'product' }>): boolean => {
+    let k = c.start - 1;
+    if (k >= 0 && DETERMINERS.has(tokens[k].raw)) k--;
+    return k >= 0 && tokens[k].raw === 'with' && positive.length === 1 && unknownBefore(k);
+  };
+  // "a gopro style camera": the broad word ("camera") adds nothing to the specific one ("gopro").
+  const subsumed = (c: Extract<Candidate, { kind: 'product' }>): boolean =>
+    positive.some(
+      (o) =>
+        o !== c &&
+        o.mention.alias.products.length < c.mention.alias.products.length &&
+        o.mention.alias.products.every((p) => c.mention.alias.products.includes(p)),
+    );
   for (const c of chosen) {
     if (c.kind !== 'product') continue;
     const scope = scopeOf(c);
     if (scope?.optional) continue;
     if (scope) excludedProducts.push(...c.mention.alias.products);
+    else if (partOfSomethingElse(c)) {
+      for (let k = c.start; k < c.end; k++) consumed[k] = false;
+    } else if (subsumed(c)) continue;
     else {
       positiveProducts.push(...c.mention.alias.products);
       implied.push(...c.mention.alias.implied);
@@ -486,14 +524,18 @@ export function extractIntent(text: string, vocab: CompiledVocabulary, contextPr
     }
     const inPurpose = purpose > 0 && !DETERMINERS.has(t.raw);
     if (purpose > 0) purpose--;
+    if (!consumed[k] && t.kind === 'number' && t.unit && !keywords.includes(t.norm)) keywords.push(t.norm);
     if (consumed[k] || t.kind !== 'word' || t.raw.length < 2) continue;
     if (STOPWORDS.has(t.raw) || NEGATION_CUES.has(t.raw) || CLAUSE_BOUNDARY_WORDS.has(t.raw)) continue;
     if (NUMBER_WORDS[t.raw] !== undefined || ORDINALS[t.raw] !== undefined || CURRENCY_WORDS.has(t.raw)) continue;
-    const known = vocab.knownNorms.has(t.norm);
-    if (known && readProducts.length > 0) continue;
-    if (!keywords.includes(t.raw) && keywords.length < 50) keywords.push(t.raw.slice(0, 100));
-    // A catalog word without a product ("something blue") is vague, not a product we lack.
-    if (!known && !VAGUE_WORDS.has(t.raw) && !inPurpose && !PRICE_CONTEXT_WORDS.has(t.raw)) contentWords.push(t.raw);
+    if (vocab.knownNorms.has(t.norm) && readProducts.length > 0) continue;
+    // Keywords keep the shopper's spelling unless a typo was repaired.
+    const keyword = (t.norm !== stem(t.raw.replace(/'/g, '')) ? t.norm : t.raw).slice(0, 100);
+    if (!keywords.includes(keyword) && keywords.length < 50) keywords.push(keyword);
+    // An option value without a product ("something blue") is vague, not a product we lack.
+    const optionWord = vocab.optionNorms.has(t.norm) && !UNSOLD_NOUNS.has(t.raw);
+    if (!optionWord && !VAGUE_WORDS.has(t.raw) && !inPurpose && !PRICE_CONTEXT_WORDS.has(t.raw))
+      contentWords.push(t.raw);
   }
 
   const intent: ShoppingIntent = {

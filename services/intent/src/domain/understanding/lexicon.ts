@@ -305,7 +305,7 @@ export const PRODUCT_SYNONYMS: Array<{ phrases: string[]; products: string[]; op
   { phrases: ['bbq', 'barbecue', 'barbeque'], products: ['Grill'] },
   { phrases: ['fragrance', 'cologne', 'eau de parfum', 'scent'], products: ['Perfume'] },
   { phrases: ['power bank', 'powerbank', 'battery pack', 'charger'], products: ['Portable Charger'] },
-  { phrases: ['headset', 'headphone', 'cans'], products: ['Headphones'] },
+  { phrases: ['headset', 'headphone'], products: ['Headphones'] },
   { phrases: ['dumbbell', 'dumbbells', 'free weights', 'weights'], products: ['Dumbbell Set'] },
   { phrases: ['sun glasses', 'shades'], products: ['Sunglasses'] },
   { phrases: ['toothbrush', 'tooth brush'], products: ['Electric Toothbrush'] },

@@ -6,7 +6,7 @@ import {
   PRICE_SUFFIX_CUES,
   type PriceCue,
 } from './lexicon';
-import type { Token } from './text';
+import { stem, type Token } from './text';
 
 export interface PriceExtraction {
   /** Minor units, or null when the shopper set no bound. */
@@ -23,7 +23,8 @@ export function phraseAt(
   phrase: string[],
 ): boolean {
   if (at < 0 || at + phrase.length > tokens.length) return false;
-  return phrase.every((w, k) => !consumed[at + k] && tokens[at + k].raw === w);
+  // Norms too, so a repaired typo ("cheapst") reads as the word it was meant to be.
+  return phrase.every((w, k) => !consumed[at + k] && (tokens[at + k].raw === w || tokens[at + k].norm === stem(w)));
 }
 
 interface Amount {

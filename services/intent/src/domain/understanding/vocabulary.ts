@@ -71,6 +71,8 @@ export interface CompiledVocabulary {
   aliases: Map<string, ProductAlias[]>;
   /** Every word norm the vocabulary knows; unknown words may be typos of these. */
   knownNorms: Set<string>;
+  /** Norms of option names and values only: a colour alone is not a product we lack. */
+  optionNorms: Set<string>;
   /** Candidate corrections for typos (norms of four letters or more). */
   fuzzyTargets: string[];
 }
@@ -174,7 +176,8 @@ function compile(vocabulary: readonly ProductVocabulary[]): CompiledVocabulary {
 
   const byKey = new Map<string, ProductAlias>();
   const alias = (norms: string[], product: string, strength: number, implied: ProductAlias['implied'] = []): void => {
-    if (norms.length === 0) return;
+    // A phrase of function words only ("can") would fire on every sentence.
+    if (norms.length === 0 || norms.every((n) => STOPWORDS.has(n))) return;
     const key = norms.join(' ');
     const existing = byKey.get(key);
     if (!existing) {
@@ -215,8 +218,12 @@ function compile(vocabulary: readonly ProductVocabulary[]): CompiledVocabulary {
   for (const p of products.values()) {
     for (const list of p.phrases.values()) for (const ph of list) for (const n of ph.norms) knownNorms.add(n);
   }
+  const optionNorms = new Set<string>();
+  for (const p of products.values()) {
+    for (const list of p.phrases.values()) for (const ph of list) for (const n of ph.norms) optionNorms.add(n);
+  }
   const fuzzyTargets = [...knownNorms].filter((n) => n.length >= 4 && /^[a-z]+$/.test(n));
-  return { products, aliases, knownNorms, fuzzyTargets };
+  return { products, aliases, knownNorms, optionNorms, fuzzyTargets };
 }
 
 const compiled = new WeakMap<readonly ProductVocabulary[], CompiledVocabulary>();
