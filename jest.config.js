@@ -11,6 +11,30 @@ const ESM_PACKAGES = [
   'uid',
 ];
 
+/**
+ * `import.meta` in those ES modules, for CommonJS: `.url` is the module's file URL and `.resolve` is
+ * `require.resolve`. (babel-plugin-transform-import-meta writes `require('url')...`, which breaks
+ * modules that declare their own `const require = createRequire(import.meta.url)`.)
+ */
+function importMeta({ types: t }) {
+  return {
+    visitor: {
+      MetaProperty(path) {
+        if (path.node.meta.name !== 'import') return;
+        const member = path.parentPath;
+        const fileUrl = t.binaryExpression('+', t.stringLiteral('file://'), t.identifier('__filename'));
+        if (member.isMemberExpression() && t.isIdentifier(member.node.property, { name: 'url' })) {
+          member.replaceWith(fileUrl);
+        } else if (member.isMemberExpression() && t.isIdentifier(member.node.property, { name: 'resolve' })) {
+          member.replaceWith(t.memberExpression(t.identifier('require'), t.identifier('resolve')));
+        } else {
+          path.replaceWith(t.objectExpression([t.objectProperty(t.identifier('url'), fileUrl)]));
+        }
+      },
+    },
+  };
+}
+
 /** One jest config for the whole monorepo: tests live beside the code they test. */
 module.exports = {
   testEnvironment: 'node',
@@ -25,7 +49,7 @@ module.exports = {
       {
         babelrc: false,
         configFile: false,
-        plugins: ['babel-plugin-transform-import-meta', '@babel/plugin-transform-modules-commonjs'],
+        plugins: [importMeta, '@babel/plugin-transform-modules-commonjs'],
       },
     ],
   },

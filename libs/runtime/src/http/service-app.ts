@@ -1,5 +1,6 @@
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connectEventBus, EventBusServer } from '@assent/bus';
 import { PinoNestLogger } from '@assent/telemetry';
@@ -21,7 +22,8 @@ export async function createServiceApp(
   module: Type | DynamicModule,
   options: { secret?: Uint8Array; docsPath?: string } = {},
 ): Promise<ServiceApp> {
-  const app = await NestFactory.create(module, { logger: new PinoNestLogger(service), bufferLogs: false });
+  // An explicit adapter rather than Nest's dynamic import of the default one (which jest cannot follow).
+  const app = await NestFactory.create(module, new ExpressAdapter(), { logger: new PinoNestLogger(service) });
   app.enableShutdownHooks();
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalGuards(new AccessTokenGuard(app.get(Reflector), options.secret ?? accessTokenSecret()));

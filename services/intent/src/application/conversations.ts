@@ -52,6 +52,8 @@ export class Conversations {
   /** Records what the shopper said, decides what it means, and waits (bounded) for the turn's answer. */
   async say(conversationId: string, shopperId: string, text: string): Promise<TurnView> {
     await this.assertOwner(conversationId, shopperId);
+    // PostgreSQL text cannot hold NUL; it becomes U+FFFD, which still reads as unreadable input.
+    text = text.replace(/\u0000/g, '\uFFFD');
     const turnId = newEventId();
     const meta: EventMetadata = {
       correlationId: conversationId,
