@@ -525,6 +525,7 @@ async function latencyProduct(
         for (const m of messages) publishedAt.set(m.eventId, t);
       },
       published: () => inner.published?.(),
+      external: inner.external,
     }),
   );
   bus.relay.start();

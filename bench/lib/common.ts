@@ -79,6 +79,7 @@ export function timedPublisher(inner: OutboxPublisher, n: number, done: (at: num
       if (published >= n && published - messages.length < n) done(now());
     },
     published: () => inner.published?.(),
+    external: inner.external,
   };
 }
 

@@ -109,32 +109,34 @@ export class EventDispatcher {
 
   /**
    * Handles a run of messages from one partition in as few transactions as possible: one bulk inbox
-   * claim, each handler under a savepoint, one commit. At the first message that cannot be decoded
-   * or whose handler fails, it commits what came before, gives that message to `dispatch` (retries,
-   * dead letter) and goes on after it, so order and per-message failure handling stay as in
-   * `dispatch`. Per-message transactions cost a commit each, which bounds throughput.
+   * claim, every handler in turn, one commit. When a handler fails the transaction rolls back
+   * whole; the messages before the failing one are replayed in a fresh transaction (their first
+   * run left no trace), and the failing one goes to `dispatch` on its own (retries, dead letter).
+   * A message that cannot be decoded ends the run the same way. Order per partition holds, every
+   * message ends handled, duplicate, ignored or dead-lettered, and none has a second effect.
    */
   async dispatchBatch(messages: BusMessage[], sink: DeliverySink): Promise<DispatchOutcome[]> {
     const outcomes: DispatchOutcome[] = [];
     while (outcomes.length < messages.length) {
-      const { handled, attempted } = await this.handleRun(messages.slice(outcomes.length), sink);
+      const { handled, priorAttempts } = await this.handleRun(messages.slice(outcomes.length), sink);
       outcomes.push(...handled);
       if (outcomes.length < messages.length) {
-        outcomes.push(await this.dispatch(messages[outcomes.length], sink, attempted ? 1 : 0));
+        outcomes.push(await this.dispatch(messages[outcomes.length], sink, priorAttempts));
       }
     }
     return outcomes;
   }
 
   /**
-   * How many leading messages were handled (or skipped as duplicates or not ours) and committed, and
-   * whether the handler of the next one was tried and failed.
+   * Handles the longest leading run it can in one transaction and commits it. Returns the outcomes
+   * of that run, and how many times the handler of the message after it already failed (0 when that
+   * message is undecodable or was not reached), for `dispatch` to count its retries from.
    */
   private async handleRun(
     messages: BusMessage[],
     sink: DeliverySink,
-  ): Promise<{ handled: DispatchOutcome[]; attempted: boolean }> {
-    const run: Array<{ message: BusMessage; envelope: EventEnvelope; handler: EventHandlerFn | undefined }> = [];
+  ): Promise<{ handled: DispatchOutcome[]; priorAttempts: number }> {
+    const run: RunItem[] = [];
     for (const message of messages) {
       try {
         const envelope = decodeEnvelope(this.options.registry, message.value);
@@ -143,43 +145,61 @@ export class EventDispatcher {
         break;
       }
     }
-    if (run.length === 0) return { handled: [], attempted: false };
-    const { consumer } = this.options;
-    try {
-      return await this.options.dataSource.transaction(async (manager) => {
-        const claimed = run.filter((r) => r.handler).map((r) => r.envelope.eventId);
-        const fresh = await this.inbox.claimMany(manager, consumer, claimed, messages[0].topic);
-        const handled: DispatchOutcome[] = [];
-        let attempted = false;
-        for (const { message, envelope, handler } of run) {
-          if (!handler) handled.push('ignored');
-          else if (!fresh.delete(envelope.eventId)) handled.push('duplicate');
-          else {
-            await manager.query('SAVEPOINT assent_event');
-            try {
-              await withConsumerSpan(
-                `${envelope.type} process`,
-                message.headers,
-                this.spanAttributes(message, envelope),
-                () => handler(envelope, { manager, message, attempt: 1 }),
-              );
-              await manager.query('RELEASE SAVEPOINT assent_event');
-            } catch {
-              await manager.query('ROLLBACK TO SAVEPOINT assent_event');
-              await this.inbox.release(manager, consumer, [envelope.eventId, ...fresh]);
-              attempted = true;
-              break;
-            }
-            handled.push('handled');
-          }
+    // Handler failures per index of `run`, over the attempts below.
+    const failures = new Map<number, number>();
+    let length = run.length;
+    while (length > 0) {
+      try {
+        const handled = await this.options.dataSource.transaction((manager) =>
+          this.runInTransaction(run, length, manager, sink),
+        );
+        return { handled, priorAttempts: failures.get(length) ?? 0 };
+      } catch (error) {
+        if (!(error instanceof RunHandlerFailure)) {
+          // The transaction itself failed (the database); `dispatch` retries the first message alone.
+          return { handled: [], priorAttempts: failures.get(0) ?? 0 };
         }
-        if (handled.length > 0) await sink.acknowledge?.(run[handled.length - 1].message, manager);
-        return { handled, attempted };
-      });
-    } catch {
-      // The transaction itself failed (the database); `dispatch` retries the first message alone.
-      return { handled: [], attempted: false };
+        // Everything rolled back; replay the messages before the failing one without it.
+        failures.set(error.index, (failures.get(error.index) ?? 0) + 1);
+        length = error.index;
+      }
     }
+    return { handled: [], priorAttempts: failures.get(0) ?? 0 };
+  }
+
+  /** Claims and handles `run[0..length)` in `manager`'s transaction; throws RunHandlerFailure. */
+  private async runInTransaction(
+    run: RunItem[],
+    length: number,
+    manager: EntityManager,
+    sink: DeliverySink,
+  ): Promise<DispatchOutcome[]> {
+    const { consumer } = this.options;
+    const claimed: string[] = [];
+    for (let i = 0; i < length; i++) if (run[i].handler) claimed.push(run[i].envelope.eventId);
+    const fresh = await this.inbox.claimMany(manager, consumer, claimed, run[0].message.topic);
+    const handled: DispatchOutcome[] = [];
+    for (let i = 0; i < length; i++) {
+      const { message, envelope, handler } = run[i];
+      if (!handler) handled.push('ignored');
+      // A second copy of an event in the same run is a duplicate of the first.
+      else if (!fresh.delete(envelope.eventId)) handled.push('duplicate');
+      else {
+        try {
+          await withConsumerSpan(
+            `${envelope.type} process`,
+            message.headers,
+            this.spanAttributes(message, envelope),
+            () => handler(envelope, { manager, message, attempt: 1 }),
+          );
+        } catch (error) {
+          throw new RunHandlerFailure(i, error);
+        }
+        handled.push('handled');
+      }
+    }
+    await sink.acknowledge?.(run[length - 1].message, manager);
+    return handled;
   }
 
   private spanAttributes(message: BusMessage, envelope: EventEnvelope) {
@@ -203,6 +223,22 @@ export class EventDispatcher {
   ): Promise<void> {
     await sink.deadLetter(message, reason.slice(0, 2000), attempts, manager);
     await sink.acknowledge?.(message, manager);
+  }
+}
+
+interface RunItem {
+  message: BusMessage;
+  envelope: EventEnvelope;
+  handler: EventHandlerFn | undefined;
+}
+
+/** A handler failed inside a run's transaction: roll it back and replay up to `index`. */
+class RunHandlerFailure extends Error {
+  constructor(
+    readonly index: number,
+    error: unknown,
+  ) {
+    super(`handler of message ${index} in the run failed: ${errorText(error)}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { EventDraft, EventEnvelope, EventMetadata, EventRegistry, newEventId } f
 import { currentTraceparent } from '@assent/telemetry';
 import { constraintName, sqlState, StreamVersionConflictError } from './errors';
 import { quoteIdent } from './migrations';
+import { noteOutboxWrite } from './outbox-signal';
 
 interface EventRow {
   position: string;
@@ -102,6 +103,7 @@ export class EventStore {
       `INSERT INTO ${this.s}.outbox (event_id, topic, message_key, headers, body) VALUES ${outboxValues.join(', ')}`,
       outboxParams,
     );
+    noteOutboxWrite(manager, this.schema);
     return envelopes;
   }
 

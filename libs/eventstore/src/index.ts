@@ -5,4 +5,5 @@ export * from './event-store';
 export * from './inbox';
 export * from './migrations';
 export * from './outbox-relay';
+export * from './outbox-signal';
 export * from './pglite-pool';

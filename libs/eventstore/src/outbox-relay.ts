@@ -1,5 +1,7 @@
+import { Client, ClientConfig } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { quoteIdent } from './migrations';
+import { onOutboxCommit } from './outbox-signal';
 
 export interface OutboxMessage {
   position: string;
@@ -11,22 +13,47 @@ export interface OutboxMessage {
 }
 
 /**
- * Where the relay hands outbox rows: Kafka, or the embedded transport. `publish` runs inside the
- * relay's transaction; the rows are marked published only after it returns, so a crash in between
- * republishes them and consumers' inboxes absorb the duplicates.
+ * Where the relay hands outbox rows: Kafka, or the embedded transport. The rows are marked
+ * published only after `publish` returns, so a crash in between republishes them and consumers'
+ * inboxes absorb the duplicates.
  */
 export interface OutboxPublisher {
+  /**
+   * Runs inside the relay's transaction, which marks the rows, unless the publisher is `external`
+   * and the relay has a connection of its own (then `manager` is the DataSource's own manager).
+   */
   publish(messages: OutboxMessage[], manager: EntityManager, schema: string): Promise<void>;
-  /** Called after the relay's transaction committed the batch. */
+  /** Called after the relay marked a batch published. */
   published?(): void;
+  /**
+   * True when `publish` hands the messages to a broker outside the database and never uses
+   * `manager` (Kafka). The relay may then publish outside a transaction and read the next batch
+   * and mark the previous one while a send is in flight. The embedded transport is not external:
+   * its publish writes log offsets in the relay's transaction.
+   */
+  readonly external?: boolean;
 }
 
 export interface OutboxRelayOptions {
+  /** Rows per publish. */
   batchSize?: number;
-  /** Sleep when the outbox is empty; a full batch loops at once. */
+  /**
+   * How often an idle relay looks at the outbox. A commit through the relay's own DataSource that
+   * appended to this schema's outbox wakes it at once; the poll finds appends made elsewhere.
+   */
   idleMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * Give the relay a PostgreSQL connection of its own (outside the application's pool), on which
+   * it holds the leader lock for as long as it runs and pipelines reads, sends and marks. Only for
+   * a PostgreSQL server and an `external` publisher; default true there. Otherwise each batch is
+   * one transaction on the pool (PGlite, the embedded transport).
+   */
+  ownConnection?: boolean;
 }
+
+export const DEFAULT_RELAY_BATCH = 1000;
+export const DEFAULT_RELAY_IDLE_MS = 10;
 
 interface OutboxRow {
   position: string;
@@ -37,15 +64,32 @@ interface OutboxRow {
   body: string;
 }
 
+const toMessage = (r: OutboxRow): OutboxMessage => ({
+  position: String(r.position),
+  eventId: r.event_id,
+  topic: r.topic,
+  key: r.message_key,
+  headers: r.headers,
+  body: r.body,
+});
+
 /**
- * Publishes a service's outbox in order. One relay per schema is active at a time (a transaction
- * advisory lock), which keeps per-stream order when several replicas of a service run.
+ * Publishes a service's outbox in order. One relay per schema is active at a time (an advisory
+ * lock on the schema), which keeps per-stream order when several replicas of a service run.
+ *
+ * Rows are read in position order among those committed and not yet published. A stream's rows
+ * commit in position order (an append conflicts with any uncommitted append to the same stream),
+ * so a later read never finds a row of a stream older than one already published.
  */
 export class OutboxRelay {
   private readonly s: string;
+  private readonly lockKey: string;
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** A nudge arrived while the relay was busy: look again before sleeping. */
+  private nudged = false;
+  private unlisten: (() => void) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -54,29 +98,34 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.s = quoteIdent(schema);
+    this.lockKey = `assent.outbox-relay.${schema}`;
   }
 
-  /** Publishes one batch; returns how many rows it published (0 when idle or another relay leads). */
+  private get batchSize(): number {
+    return this.options.batchSize ?? DEFAULT_RELAY_BATCH;
+  }
+
+  private get idleMs(): number {
+    return this.options.idleMs ?? DEFAULT_RELAY_IDLE_MS;
+  }
+
+  /**
+   * Publishes one batch in one transaction (leader lock, read, publish, mark); returns how many
+   * rows it published (0 when idle or another relay leads).
+   */
   async publishBatch(): Promise<number> {
     const count = await this.dataSource.transaction(async (manager) => {
       const [{ leader }] = (await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS leader`, [
-        `assent.outbox-relay.${this.schema}`,
+        this.lockKey,
       ])) as Array<{ leader: boolean }>;
       if (!leader) return 0;
       const rows = (await manager.query(
         `SELECT position, event_id, topic, message_key, headers, body FROM ${this.s}.outbox
          WHERE published_at IS NULL ORDER BY position LIMIT $1`,
-        [this.options.batchSize ?? 500],
+        [this.batchSize],
       )) as OutboxRow[];
       if (rows.length === 0) return 0;
-      const messages = rows.map((r) => ({
-        position: String(r.position),
-        eventId: r.event_id,
-        topic: r.topic,
-        key: r.message_key,
-        headers: r.headers,
-        body: r.body,
-      }));
+      const messages = rows.map(toMessage);
       await this.publisher.publish(messages, manager, this.schema);
       await manager.query(`UPDATE ${this.s}.outbox SET published_at = now() WHERE position = ANY($1::bigint[])`, [
         messages.map((m) => m.position),
@@ -90,25 +139,54 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.unlisten = onOutboxCommit(this.dataSource, (schema) => {
+      if (schema === this.schema) this.nudge();
+    });
+    const config = this.ownConnectionConfig();
+    this.loop = config ? this.runOnOwnConnection(config) : this.runInTransactions();
   }
 
   /** Lets the relay look at once instead of after its idle sleep (an in-process append hint). */
   nudge(): void {
+    this.nudged = true;
     this.wake?.();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unlisten?.();
+    this.unlisten = null;
     this.wake?.();
     await this.loop;
     this.loop = null;
   }
 
-  private async run(): Promise<void> {
-    const idleMs = this.options.idleMs ?? 10;
+  /** Sleeps `ms`, or less if nudged or stopped; not at all if a nudge came in meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    if (this.nudged || !this.running) {
+      this.nudged = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = null;
+    this.nudged = false;
+  }
+
+  private backoff(failures: number): number {
+    // Back off on repeated failures (a broker or database outage) up to 5 s.
+    return Math.min(5000, Math.max(this.idleMs, 10) * 2 ** Math.min(failures, 9));
+  }
+
+  private async runInTransactions(): Promise<void> {
     let failures = 0;
     while (this.running) {
+      this.nudged = false;
       let published = 0;
       try {
         published = await this.publishBatch();
@@ -118,17 +196,124 @@ export class OutboxRelay {
         this.options.onError?.(error);
       }
       if (!this.running) break;
-      if (published >= (this.options.batchSize ?? 500)) continue;
-      // Back off on repeated failures (a broker or database outage) up to 5 s.
-      const sleep = failures > 0 ? Math.min(5000, idleMs * 2 ** Math.min(failures, 9)) : idleMs;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, sleep);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
+      if (published >= this.batchSize) continue;
+      await this.pause(failures > 0 ? this.backoff(failures) : this.idleMs);
+    }
+  }
+
+  /** Connection settings for a relay connection of its own, or undefined where there is none. */
+  private ownConnectionConfig(): ClientConfig | undefined {
+    if (this.options.ownConnection === false || !this.publisher.external) return undefined;
+    const o = this.dataSource.options as {
+      type: string;
+      driver?: unknown;
+      replication?: unknown;
+      url?: string;
+      host?: string;
+      port?: number;
+      username?: string;
+      password?: ClientConfig['password'];
+      database?: string;
+      ssl?: ClientConfig['ssl'];
+      connectTimeoutMS?: number;
+      applicationName?: string;
+    };
+    // PGlite comes as a custom driver with one session; it cannot spare one for the relay.
+    if (o.type !== 'postgres' || o.driver || o.replication) return undefined;
+    return {
+      connectionString: o.url,
+      host: o.host,
+      port: o.port,
+      user: o.username,
+      password: o.password,
+      database: o.database,
+      ssl: o.ssl,
+      connectionTimeoutMillis: o.connectTimeoutMS,
+      application_name: `${o.applicationName ?? 'assent'}-relay`.slice(0, 63),
+    };
+  }
+
+  private async runOnOwnConnection(config: ClientConfig): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      const client = new Client(config);
+      // A broken connection also fails the pending query, which is where it is handled.
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await this.leadAndPublish(client, () => (failures = 0));
+      } catch (error) {
+        failures++;
+        this.options.onError?.(error);
+      } finally {
+        // Closing the session also gives up the leader lock.
+        await client.end().catch(() => undefined);
+      }
+      if (this.running && failures > 0) await this.pause(this.backoff(failures));
+    }
+  }
+
+  /**
+   * Becomes the leader (a session advisory lock, held until the connection closes), then publishes
+   * until stopped. While batch k is being sent, the read of batch k+1 (which skips batch k's rows)
+   * runs; when the send returns, batch k's mark is queued on the connection before the read of
+   * batch k+2, so every read sees every earlier mark. Sends never overlap, so order holds.
+   */
+  private async leadAndPublish(client: Client, healthy: () => void): Promise<void> {
+    // This session runs only the two statements below. Its read must walk the unpublished index in
+    // position order and stop after a batch, and its mark must find rows by primary key, whatever
+    // the statistics say: a freshly filled outbox otherwise gets a bitmap scan of every unpublished
+    // row (and a sort), or a sequential scan, costing more with every row waiting.
+    await client.query('SET enable_bitmapscan = off; SET enable_seqscan = off');
+    while (this.running) {
+      const { rows } = await client.query<{ leader: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS leader`, [
+        this.lockKey,
+      ]);
+      healthy();
+      if (rows[0].leader) break;
+      // Another relay leads; take over when it goes.
+      await this.pause(Math.max(this.idleMs, 250));
+    }
+    const read = (exclude: string[]) => {
+      // The read sees every commit before this point; a nudge from now on means a newer one.
+      this.nudged = false;
+      return client
+        .query<OutboxRow>(
+          `SELECT position, event_id, topic, message_key, headers, body FROM ${this.s}.outbox
+           WHERE published_at IS NULL AND position <> ALL($2::bigint[]) ORDER BY position LIMIT $1`,
+          [this.batchSize, exclude],
+        )
+        .then((r) => r.rows);
+    };
+    const mark = (positions: string[]) =>
+      client.query(`UPDATE ${this.s}.outbox SET published_at = now() WHERE position = ANY($1::bigint[])`, [positions]);
+
+    let marking: Promise<unknown> = Promise.resolve();
+    let next: Promise<OutboxRow[]> | null = null;
+    try {
+      while (this.running) {
+        const rows = await (next ?? read([]));
+        next = null;
+        if (rows.length === 0) {
+          await marking;
+          await this.pause(this.idleMs);
+          continue;
+        }
+        const messages = rows.map(toMessage);
+        const positions = messages.map((m) => m.position);
+        const sending = this.publisher.publish(messages, this.dataSource.manager, this.schema);
+        next = read(positions);
+        // Keep a failed read from being an unhandled rejection while the send runs.
+        next.catch(() => undefined);
+        await sending;
+        await marking;
+        marking = mark(positions).then(() => this.publisher.published?.());
+        marking.catch(() => undefined);
+      }
+      await marking;
+    } finally {
+      // Settle what is still queued on the connection before it closes.
+      await Promise.allSettled([marking, next ?? Promise.resolve()]);
     }
   }
 }

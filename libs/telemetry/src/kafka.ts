@@ -108,14 +108,9 @@ export function withProducerSpan<T>(
   fn: (span: Span, traceHeaders: Record<string, string>) => T | Promise<T>,
 ): Promise<T> {
   const parentContext = typeof parent === 'string' ? contextFromTraceparent(parent) : (parent ?? ROOT_CONTEXT);
-  return trace
-    .getTracer(TRACER_NAME)
-    .startActiveSpan(
-      name,
-      { kind: SpanKind.PRODUCER, attributes: messagingAttributes('send', attrs) },
-      parentContext,
-      (span) => endAfter(span, () => fn(span, injectTraceHeaders({}))),
-    );
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.PRODUCER }, parentContext);
+  if (span.isRecording()) span.setAttributes(messagingAttributes('send', attrs));
+  return context.with(trace.setSpan(parentContext, span), () => endAfter(span, () => fn(span, injectTraceHeaders({}))));
 }
 
 /**
@@ -128,14 +123,11 @@ export function withConsumerSpan<T>(
   attrs: MessagingAttributes,
   fn: (span: Span) => T | Promise<T>,
 ): Promise<T> {
-  return trace
-    .getTracer(TRACER_NAME)
-    .startActiveSpan(
-      name,
-      { kind: SpanKind.CONSUMER, attributes: messagingAttributes('process', attrs) },
-      extractTraceContext(headers),
-      (span) => endAfter(span, () => fn(span)),
-    );
+  const parent = extractTraceContext(headers);
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.CONSUMER }, parent);
+  // Attributes only for a span that records: building them costs more than a no-op span.
+  if (span.isRecording()) span.setAttributes(messagingAttributes('process', attrs));
+  return context.with(trace.setSpan(parent, span), () => endAfter(span, () => fn(span)));
 }
 
 function contextFromTraceparent(traceparent: string): Context {

@@ -81,24 +81,28 @@ export class KafkaTransport implements BusTransport {
     const close = () => producer.disconnect();
     this.closers.add(close);
     return {
+      // The relay may send from its own connection, outside a transaction (see OutboxRelay).
+      external: true,
       publish: async (messages: OutboxMessage[]) => {
         // One PRODUCER span per event, parented on the context captured when it was appended,
         // and the consumer continues from the producer span through the headers.
-        const spans = messages.map((m) =>
-          tracer().startSpan(
+        const spans = messages.map((m) => {
+          const span = tracer().startSpan(
             `${m.topic} publish`,
-            {
-              kind: SpanKind.PRODUCER,
-              attributes: {
-                'messaging.system': 'kafka',
-                'messaging.destination.name': m.topic,
-                'messaging.kafka.message.key': m.key,
-                'messaging.message.id': m.eventId,
-              },
-            },
+            { kind: SpanKind.PRODUCER },
             extractTraceContext(m.headers),
-          ),
-        );
+          );
+          // Attributes only for a span that records: without an SDK they would cost more than the span.
+          if (span.isRecording()) {
+            span.setAttributes({
+              'messaging.system': 'kafka',
+              'messaging.destination.name': m.topic,
+              'messaging.kafka.message.key': m.key,
+              'messaging.message.id': m.eventId,
+            });
+          }
+          return span;
+        });
         const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
         messages.forEach((m, i) => {
           const headers = { ...m.headers };
