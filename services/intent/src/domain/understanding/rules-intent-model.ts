@@ -141,17 +141,19 @@ export function understandRules(
     );
   }
 
-  const shown = new Set(context.suggestions.map((s) => s.name));
-  // Naming a product that was not shown, or a new budget, is a new search, not a pick from the list.
-  const newSearch =
+  // Naming a product that is not among the items referred to, or a new budget, is a new search,
+  // not a pick from the list ("I want the cheapest laptop" while kettles are shown).
+  const newSearch = (names: string[]): boolean =>
     extraction.productMentioned &&
-    (!extraction.intent.productTypes.some((p) => shown.has(p)) ||
+    (!extraction.intent.productTypes.some((p) => names.includes(p)) ||
       extraction.intent.minPrice !== null ||
       extraction.intent.maxPrice !== null);
-  if (!newSearch) {
+  if (!newSearch(context.cart.map((c) => c.name))) {
     const removal = resolveReference(text, 'remove', context.suggestions, context.cart);
     if (removal?.kind === 'item') return { kind: 'remove_from_cart', itemId: removal.itemId };
     if (removal?.kind === 'unclear') return clarify('unclear_reference', removal.question);
+  }
+  if (!newSearch(context.suggestions.map((s) => s.name))) {
     const addition = resolveReference(text, 'add', context.suggestions, context.cart);
     if (addition?.kind === 'item') {
       return {
