@@ -253,6 +253,8 @@ export const PRODUCT_SYNONYMS: Array<{ phrases: string[]; products: string[]; op
   },
   { phrases: ['trainers', 'running shoe', 'running sneakers', 'jogging shoes'], products: ['Running Shoes'] },
   { phrases: ['trainers', 'sneaker', 'kicks'], products: ['Sneakers'] },
+  // The shoes the catalog sells; a bare "shoes" is either of them.
+  { phrases: ['shoes', 'shoe'], products: ['Running Shoes', 'Sneakers'] },
   {
     phrases: ['french press', 'cafetiere', 'press pot'],
     products: ['Coffee Maker'],
