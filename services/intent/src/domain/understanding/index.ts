@@ -8,5 +8,5 @@ export type {
   Understanding,
   UnderstandInput,
 } from './types';
-export { RulesIntentModel, understandRules, refine, CONFIDENCE, MAX_UTTERANCE_CHARS } from './rules-intent-model';
+export { RulesIntentModel, understandRules, CONFIDENCE, MAX_UTTERANCE_CHARS } from './rules-intent-model';
 export { vocabularyFromProducts, type TauProductLike } from './vocabulary';
