@@ -159,7 +159,7 @@ export class CatalogRepository {
       return rows.map((r) => ({ ...toItem(r), relevance: 1 }));
     }
 
-    const ranked = await this.matchProducts(manager, intent.keywords, MAX_KEYWORD_PRODUCTS);
+    const ranked = await this.matchProducts(manager, intent.keywords, MAX_KEYWORD_PRODUCTS, false, true);
     if (ranked.length === 0) return [];
     const best = ranked[0].relevance;
     const kept = ranked.filter((p) => p.relevance >= best * RELATIVE_CUTOFF);
@@ -247,6 +247,12 @@ export class CatalogRepository {
     texts: string[],
     maxProducts: number,
     allWordsInOptions = false,
+    /**
+     * Every word must name the product (by full text, or by a typo of a name word): "drone camera" is
+     * not a security camera, and "table" is not a misspelt "tablet" (a word that is the start of a
+     * longer name word is a different word, not a typo). Guessing otherwise is a silent substitution.
+     */
+    everyWordNamesIt = false,
   ): Promise<Array<{ productId: string; name: string; relevance: number }>> {
     const words = searchWords(texts);
     if (words.length === 0) return [];
@@ -262,12 +268,18 @@ export class CatalogRepository {
            ), 0) AS name_similarity,
            p.search_vector @@ to_tsquery('english', $1)
              OR ($6::boolean AND p.search_vector @@ to_tsquery('english', $7)) AS name_match,
-           ts_rank(p.search_vector, to_tsquery('english', $2)) AS text_rank
+           ts_rank(p.search_vector, to_tsquery('english', $2)) AS text_rank,
+           (SELECT count(*) FROM unnest($9::text[]) AS w WHERE numnode(plainto_tsquery('english', w)) > 0) AS wanted,
+           (SELECT count(*) FROM unnest($9::text[]) AS w
+             WHERE numnode(plainto_tsquery('english', w)) > 0
+               AND (p.search_vector @@ to_tsquery('english', w || ':A')
+                 OR (length(w) >= 5 AND public.strict_word_similarity(w, lower(p.name)) >= $4
+                     AND lower(p.name) !~ ('\\m' || w || '\\w')))) AS named
          FROM ${this.s}.products p
        )
        SELECT product_id, name, (name_similarity + text_rank)::float8 AS relevance
        FROM scored
-       WHERE name_match OR name_similarity > 0
+       WHERE (name_match OR name_similarity > 0) AND (NOT $8::boolean OR (wanted > 0 AND named = wanted))
        ORDER BY relevance DESC, name, product_id
        LIMIT $5`,
       [
@@ -278,6 +290,8 @@ export class CatalogRepository {
         Math.min(maxProducts, 10_000),
         allWordsInOptions,
         words.join(' & '),
+        everyWordNamesIt,
+        words,
       ],
     )) as Array<{ product_id: string; name: string; relevance: number }>;
     return rows.map((r) => ({ productId: r.product_id, name: r.name, relevance: Number(r.relevance) }));

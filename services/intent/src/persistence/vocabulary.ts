@@ -25,7 +25,7 @@ export class VocabularyStore {
        ON CONFLICT (product_id) DO UPDATE SET name = EXCLUDED.name, options = EXCLUDED.options`,
       [product.productId, product.name, JSON.stringify(options)],
     );
-    this.cache = null;
+    if (this.cache) this.cache.at = 0;
   }
 
   /** Cached briefly: it changes only when the catalog announces products. */
@@ -36,7 +36,10 @@ export class VocabularyStore {
       name: string;
       options: Record<string, string[]>;
     }>;
-    const vocabulary = rows.map((r) => ({ productId: r.product_id, name: r.name, options: r.options }));
+    const fresh = rows.map((r) => ({ productId: r.product_id, name: r.name, options: r.options }));
+    // The rules model indexes a vocabulary per array: hand back the same array while nothing changed.
+    const same = this.cache && JSON.stringify(this.cache.vocabulary) === JSON.stringify(fresh);
+    const vocabulary = same ? this.cache!.vocabulary : fresh;
     if (vocabulary.length > 0) this.cache = { at: Date.now(), vocabulary };
     return vocabulary;
   }

@@ -7,7 +7,7 @@ import type { DialogueContext, SuggestionRef, Understanding } from './types';
 import { vocabularyFromProducts } from './vocabulary';
 
 /**
- * Plays the intent cases (../shared/intents format, copied into test-data) through the rules model.
+ * Plays the intent cases (../shared/intents format, kept in libs/testing/data) through the rules model.
  * A small reference filter stands in for the catalog: it applies the intent as hard constraints, so
  * a case passes only if the constraints the model extracted select the right items, the way
  * ../shared/intents/score.mjs judges the agent's answers.
@@ -33,7 +33,7 @@ interface Item extends SuggestionRef {
   available: boolean;
 }
 
-const TEST_DATA = join(__dirname, '..', '..', '..', 'test-data');
+const TEST_DATA = join(__dirname, '..', '..', '..', '..', '..', 'libs', 'testing', 'data');
 const readCases = (file: string): Case[] =>
   readFileSync(join(TEST_DATA, file), 'utf8')
     .split('\n')
@@ -180,8 +180,8 @@ function judge(c: Case, p: Played): string | null {
 }
 
 describe.each([
-  ['dev.jsonl', 28],
-  ['intent-cases.jsonl', 100],
+  ['intent-cases.dev.jsonl', 28],
+  ['intent-cases.wide.jsonl', 100],
 ])('intent cases %s', (file, atLeast) => {
   const cases = readCases(file);
 
