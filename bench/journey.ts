@@ -54,7 +54,8 @@ async function measure(url: string, secret: Uint8Array, turns: number, catalogDb
     if (suggested.kind !== 'suggestions') throw new Error(`search turn answered ${suggested.kind}: ${suggested.reply}`);
     await client.say(id, 'add the first one to my cart');
     const confirm = await client.say(id, 'check out');
-    if (confirm.kind !== 'confirmation_required') throw new Error(`checkout answered ${confirm.kind}: ${confirm.reply}`);
+    if (confirm.kind !== 'confirmation_required')
+      throw new Error(`checkout answered ${confirm.kind}: ${confirm.reply}`);
     t = now();
     const placed = await client.say(id, 'yes');
     m.confirmToOrder.push(now() - t);

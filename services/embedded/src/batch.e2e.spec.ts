@@ -15,7 +15,15 @@ function score(cases: string, turns: string): { passed: number; failed: number; 
   try {
     output = execFileSync(
       process.execPath,
-      [join(DATA, 'score-intents.mjs'), '--cases', cases, '--turns', turns, '--catalog', join(ROOT, 'libs', 'taubench', 'data', 'products.json')],
+      [
+        join(DATA, 'score-intents.mjs'),
+        '--cases',
+        cases,
+        '--turns',
+        turns,
+        '--catalog',
+        join(ROOT, 'libs', 'taubench', 'data', 'products.json'),
+      ],
       { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
     );
   } catch (error) {
@@ -38,30 +46,41 @@ describe('batch mode on the embedded default', () => {
   it.each([
     ['intent-cases.dev.jsonl', 28],
     ['intent-cases.wide.jsonl', 148],
-  ])('plays %s through the services and every case scores', async (file, count) => {
-    const output = join(dir, `${file}.turns`);
-    const result = await runBatch({
-      input: join(DATA, file),
-      output,
-      baseUrl: assent.url,
-      secret: assent.secret,
-      concurrency: 4,
-    });
-    expect(result).toEqual({ conversations: count, failed: 0 });
-    const lines = readFileSync(output, 'utf8').trim().split('\n');
-    const ids = readFileSync(join(DATA, file), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
-    // One line per conversation, in input order.
-    expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(ids);
-    const scored = score(join(DATA, file), output);
-    expect(scored.output).toContain(`${count} passed, 0 failed`);
-  }, 180_000);
+  ])(
+    'plays %s through the services and every case scores',
+    async (file, count) => {
+      const output = join(dir, `${file}.turns`);
+      const result = await runBatch({
+        input: join(DATA, file),
+        output,
+        baseUrl: assent.url,
+        secret: assent.secret,
+        concurrency: 4,
+      });
+      expect(result).toEqual({ conversations: count, failed: 0 });
+      const lines = readFileSync(output, 'utf8').trim().split('\n');
+      const ids = readFileSync(join(DATA, file), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id);
+      // One line per conversation, in input order.
+      expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(ids);
+      const scored = score(join(DATA, file), output);
+      expect(scored.output).toContain(`${count} passed, 0 failed`);
+    },
+    180_000,
+  );
 
   it('keeps conversations apart and writes an error turn for a conversation that cannot run', async () => {
     const input = join(dir, 'mixed.jsonl');
     writeFileSync(
       input,
       [
-        { id: 'a', user_id: 'yusuf_rossi_9620', turns: ['I want a french press coffee maker', 'add the first one', 'check out'] },
+        {
+          id: 'a',
+          user_id: 'yusuf_rossi_9620',
+          turns: ['I want a french press coffee maker', 'add the first one', 'check out'],
+        },
         { id: 'b', user_id: 'yusuf_rossi_9620', turns: ['yes'] },
         { id: 'c', turns: ['x'.repeat(30000)] },
       ]
@@ -71,7 +90,10 @@ describe('batch mode on the embedded default', () => {
     const output = join(dir, 'mixed.out');
     const result = await runBatch({ input, output, baseUrl: assent.url, secret: assent.secret, concurrency: 3 });
     expect(result).toEqual({ conversations: 3, failed: 1 });
-    const [a, b, c] = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { turns: Array<{ kind: string; reply: string }> });
+    const [a, b, c] = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { turns: Array<{ kind: string; reply: string }> });
     expect(a.turns.map((t) => t.kind)).toEqual(['suggestions', 'info', 'confirmation_required']);
     // Same shopper, another conversation: a's pending confirmation is not b's to answer.
     expect(b.turns[0].kind).toBe('info');

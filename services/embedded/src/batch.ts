@@ -23,7 +23,14 @@ export interface BatchOptions {
 /** The turn as the batch format of ../shared/intents/README.md lists it. */
 function batchTurn(turn: ShopperTurn) {
   if (turn.kind === 'pending') {
-    return { kind: 'error', reply: 'no answer in time', suggestions: [], alternatives: [], summary: null, order_id: null };
+    return {
+      kind: 'error',
+      reply: 'no answer in time',
+      suggestions: [],
+      alternatives: [],
+      summary: null,
+      order_id: null,
+    };
   }
   const { turn_id: _id, confirmation: _c, ...rest } = turn as ShopperTurn & { position?: number };
   void _id;
@@ -59,7 +66,10 @@ export async function runBatch(options: BatchOptions): Promise<{ conversations: 
   let failed = 0;
   const play = async (c: Conversation, index: number) => {
     const shopper = c.user_id ?? `guest-${index + 1}`;
-    const client = new ShopperClient(options.baseUrl, await issueAccessToken({ subject: shopper, roles: ['shopper'] }, options.secret));
+    const client = new ShopperClient(
+      options.baseUrl,
+      await issueAccessToken({ subject: shopper, roles: ['shopper'] }, options.secret),
+    );
     const turns: unknown[] = [];
     try {
       const conversationId = await client.startConversation();
@@ -67,7 +77,14 @@ export async function runBatch(options: BatchOptions): Promise<{ conversations: 
     } catch (error) {
       failed++;
       while (turns.length < c.turns.length) {
-        turns.push({ kind: 'error', reply: String(error), suggestions: [], alternatives: [], summary: null, order_id: null });
+        turns.push({
+          kind: 'error',
+          reply: String(error),
+          suggestions: [],
+          alternatives: [],
+          summary: null,
+          order_id: null,
+        });
       }
     }
     results[index] = JSON.stringify({ id: c.id, turns });

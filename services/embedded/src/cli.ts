@@ -79,7 +79,9 @@ async function main(argv: string[]): Promise<number> {
       });
       const role = values.role as Role;
       if (!positionals[0] || !ROLES.includes(role)) throw new UsageError('token <user_id> [--role ...]');
-      process.stdout.write(`${await issueAccessToken({ subject: positionals[0], roles: [role] }, accessTokenSecret(), values.ttl)}\n`);
+      process.stdout.write(
+        `${await issueAccessToken({ subject: positionals[0], roles: [role] }, accessTokenSecret(), values.ttl)}\n`,
+      );
       return 0;
     }
     case 'chat': {

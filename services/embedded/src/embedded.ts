@@ -38,7 +38,8 @@ async function untilCatalogPropagated(db: DataSource, timeoutMs = 60000): Promis
               (SELECT count(*) FROM cart.price_list)::int AS prices`,
     )) as Array<{ products: number; items: number; vocabulary: number; prices: number }>;
     if (row.products > 0 && row.vocabulary >= row.products && row.prices >= row.items) return;
-    if (Date.now() > deadline) throw new Error(`the catalog did not reach intent and cart in time: ${JSON.stringify(row)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the catalog did not reach intent and cart in time: ${JSON.stringify(row)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -78,9 +78,20 @@ describe.each([
   }
 
   async function eventsOf(conversationId: string) {
-    const all: Array<{ event_id: string; type: string; causation_id: string | null; stream_id: string; payload: Record<string, unknown> }> = [];
+    const all: Array<{
+      event_id: string;
+      type: string;
+      causation_id: string | null;
+      stream_id: string;
+      payload: Record<string, unknown>;
+    }> = [];
     for (const schema of SERVICES) {
-      all.push(...(await assent.query<(typeof all)[number]>(`SELECT event_id, type, causation_id, stream_id, payload FROM ${schema}.events WHERE correlation_id = $1`, [conversationId])));
+      all.push(
+        ...(await assent.query<(typeof all)[number]>(
+          `SELECT event_id, type, causation_id, stream_id, payload FROM ${schema}.events WHERE correlation_id = $1`,
+          [conversationId],
+        )),
+      );
     }
     return all;
   }
@@ -99,11 +110,18 @@ describe.each([
     }
     expect(added.kind).toBe('info');
     expect(confirm.kind).toBe('confirmation_required');
-    const summary = confirm.summary as { lines: Array<{ item_id: string; unit_price: number; quantity: number }>; shipping: number; tax: number; total: number };
+    const summary = confirm.summary as {
+      lines: Array<{ item_id: string; unit_price: number; quantity: number }>;
+      shipping: number;
+      tax: number;
+      total: number;
+    };
     expect(summary.lines).toHaveLength(1);
     expect(summary.lines[0].item_id).toBe((suggested.suggestions[0] as { item_id: string }).item_id);
     const lines = summary.lines.reduce((sum, l) => sum + Math.round(l.unit_price * 100) * l.quantity, 0);
-    expect(Math.round(summary.total * 100)).toBe(lines + Math.round(summary.shipping * 100) + Math.round(summary.tax * 100));
+    expect(Math.round(summary.total * 100)).toBe(
+      lines + Math.round(summary.shipping * 100) + Math.round(summary.tax * 100),
+    );
     expect(placed.kind).toBe('order_placed');
     expect(placed.order_id).toMatch(/^#W\d{7}$/);
 
@@ -121,10 +139,14 @@ describe.each([
       visit(e.payload.suggestionEventId as string | undefined);
       // A mandate answers a confirmation, which was asked for a checkout of a cart with these items.
       if (typeof e.payload.confirmationId === 'string') {
-        events.filter((x) => x.stream_id === `confirmation-${e.payload.confirmationId}`).forEach((x) => visit(x.event_id));
+        events
+          .filter((x) => x.stream_id === `confirmation-${e.payload.confirmationId}`)
+          .forEach((x) => visit(x.event_id));
       }
       if (e.type === 'cart.CheckoutRequested') {
-        events.filter((x) => x.stream_id === e.stream_id && x.type === 'cart.ItemAdded').forEach((x) => visit(x.event_id));
+        events
+          .filter((x) => x.stream_id === e.stream_id && x.type === 'cart.ItemAdded')
+          .forEach((x) => visit(x.event_id));
       }
     };
     visit(order.event_id);
@@ -148,7 +170,11 @@ describe.each([
   });
 
   it('without the final yes nothing is bought', async () => {
-    const { id, turns } = await play(shopper, ['I want a french press coffee maker', 'add the first one to my cart', 'check out']);
+    const { id, turns } = await play(shopper, [
+      'I want a french press coffee maker',
+      'add the first one to my cart',
+      'check out',
+    ]);
     expect(turns.map((t) => t.kind)).toEqual(['suggestions', 'info', 'confirmation_required']);
     await new Promise((r) => setTimeout(r, 500));
     const events = await eventsOf(id);

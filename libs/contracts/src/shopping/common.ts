@@ -102,8 +102,6 @@ export const TurnAnswer = z.object({
   summary: CartSummary.nullable(),
   orderId: z.string().nullable(),
   /** Set when the turn asks the shopper to approve the summary: answering needs this id and nonce. */
-  confirmation: z
-    .object({ id: z.string(), nonce: z.string(), expiresAt: z.iso.datetime({ offset: true }) })
-    .nullable(),
+  confirmation: z.object({ id: z.string(), nonce: z.string(), expiresAt: z.iso.datetime({ offset: true }) }).nullable(),
 });
 export type TurnAnswer = z.infer<typeof TurnAnswer>;

@@ -39,6 +39,7 @@ export class AftersalesEventsConsumer {
       causedBy(event, { actor: { kind: 'system', id: 'aftersales' } }),
     );
     const placed = events.find((e) => e.type === OrderPlaced.type);
-    if (placed) await this.orders.saveOrder(ctx.manager, orderViewFromPlaced(placed.payload as PayloadOf<typeof OrderPlaced>));
+    if (placed)
+      await this.orders.saveOrder(ctx.manager, orderViewFromPlaced(placed.payload as PayloadOf<typeof OrderPlaced>));
   }
 }

@@ -37,21 +37,30 @@ export class CartEventsConsumer {
   }
 
   @HandlesEvent(CartItemRequested.type)
-  async onItemRequested(@Payload() event: EventEnvelope<PayloadOf<typeof CartItemRequested>>, @Ctx() ctx: HandlerContext) {
+  async onItemRequested(
+    @Payload() event: EventEnvelope<PayloadOf<typeof CartItemRequested>>,
+    @Ctx() ctx: HandlerContext,
+  ) {
     const p = event.payload;
     const cartId = cartIdOf(p.conversationId);
     const item = (await this.priceList.get(ctx.manager, [p.itemId])).get(p.itemId) ?? null;
     // The item is added because of the suggestion the shopper picked it from: that is its cause.
-    await this.execute(ctx, event, cartId, {
-      type: 'AddItem',
-      turn: { conversationId: p.conversationId, turnId: p.turnId },
+    await this.execute(
+      ctx,
+      event,
       cartId,
-      shopperId: p.shopperId,
-      item,
-      itemId: p.itemId,
-      quantity: p.quantity,
-      suggestionEventId: p.suggestionEventId,
-    }, p.suggestionEventId);
+      {
+        type: 'AddItem',
+        turn: { conversationId: p.conversationId, turnId: p.turnId },
+        cartId,
+        shopperId: p.shopperId,
+        item,
+        itemId: p.itemId,
+        quantity: p.quantity,
+        suggestionEventId: p.suggestionEventId,
+      },
+      p.suggestionEventId,
+    );
   }
 
   @HandlesEvent(CartItemRemovalRequested.type)
@@ -76,7 +85,9 @@ export class CartEventsConsumer {
     const cartId = cartIdOf(p.conversationId);
     const history = await this.store.readStream(ctx.manager, cartId);
     const itemIds = [
-      ...new Set(history.filter((e) => e.type === 'cart.ItemAdded').map((e) => (e.payload as { itemId: string }).itemId)),
+      ...new Set(
+        history.filter((e) => e.type === 'cart.ItemAdded').map((e) => (e.payload as { itemId: string }).itemId),
+      ),
     ];
     await this.execute(ctx, event, cartId, {
       type: 'RequestCheckout',

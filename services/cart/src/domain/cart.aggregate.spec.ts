@@ -58,7 +58,10 @@ describe('cart aggregate', () => {
     expect(run([add(null)]).events[0]).toMatchObject({ type: 'cart.CartRequestRefused', payload: { request: 'add' } });
     expect(run([add({ ...kettle, available: false })]).events[0].type).toBe('cart.CartRequestRefused');
     const { events } = run([add(kettle), add(kettle, 1, 'mallory')]);
-    expect(events[1]).toMatchObject({ type: 'cart.CartRequestRefused', payload: { reason: expect.stringMatching(/another shopper/) } });
+    expect(events[1]).toMatchObject({
+      type: 'cart.CartRequestRefused',
+      payload: { reason: expect.stringMatching(/another shopper/) },
+    });
   });
 
   it('prices checkout from the live price list, with an exact hash', () => {
@@ -71,8 +74,12 @@ describe('cart aggregate', () => {
   });
 
   it('refuses to check out an empty cart or an item that went out of stock', () => {
-    expect(run([checkout([])]).events[0]).toMatchObject({ payload: { request: 'checkout', reason: 'the cart is empty' } });
-    expect(run([add(kettle), checkout([{ ...kettle, available: false }])]).events[1].type).toBe('cart.CartRequestRefused');
+    expect(run([checkout([])]).events[0]).toMatchObject({
+      payload: { request: 'checkout', reason: 'the cart is empty' },
+    });
+    expect(run([add(kettle), checkout([{ ...kettle, available: false }])]).events[1].type).toBe(
+      'cart.CartRequestRefused',
+    );
   });
 
   it('empties when the order is placed, once', () => {

@@ -111,7 +111,9 @@ export const cartAggregate: Aggregate<CartState, CartCommand> = {
         ];
       }
       case 'CloseCart':
-        return state.lines.length === 0 ? [] : [{ type: 'cart.CartCheckedOut', payload: { ...base, orderId: command.orderId } }];
+        return state.lines.length === 0
+          ? []
+          : [{ type: 'cart.CartCheckedOut', payload: { ...base, orderId: command.orderId } }];
     }
   },
 

@@ -2,7 +2,9 @@ import { CartSummary, EventDraft, EventEnvelope } from '@assent/contracts';
 import { confirmationAggregate, ConfirmationCommand, ConfirmationState } from './confirmation.aggregate';
 
 const summary: CartSummary = {
-  lines: [{ itemId: 'i1', productId: 'p1', name: 'Kettle', options: {}, quantity: 1, unitPrice: 5000, lineTotal: 5000 }],
+  lines: [
+    { itemId: 'i1', productId: 'p1', name: 'Kettle', options: {}, quantity: 1, unitPrice: 5000, lineTotal: 5000 },
+  ],
   subtotal: 5000,
   shipping: 0,
   tax: 0,
@@ -16,7 +18,14 @@ const request: ConfirmationCommand = {
   nonce: 'n'.repeat(32),
   now: t0,
   ttlSeconds: 600,
-  checkout: { conversationId: 'c1', turnId: 't1', cartId: 'cart-c1', shopperId: 'ann', summary, cartHash: 'a'.repeat(64) },
+  checkout: {
+    conversationId: 'c1',
+    turnId: 't1',
+    cartId: 'cart-c1',
+    shopperId: 'ann',
+    summary,
+    cartHash: 'a'.repeat(64),
+  },
 };
 const answer = (over: Partial<Extract<ConfirmationCommand, { type: 'Answer' }>> = {}): ConfirmationCommand => ({
   type: 'Answer',
@@ -47,7 +56,12 @@ describe('confirmation aggregate', () => {
   it("grants a mandate for exactly the summary on the shopper's yes with the nonce", () => {
     const { events } = run([request, answer()]);
     expect(events.map((e) => e.type)).toEqual(['consent.ConfirmationRequested', 'consent.CartMandateGranted']);
-    expect(events[1].payload).toMatchObject({ amount: 5000, summary, cartHash: 'a'.repeat(64), mandateId: 'mandate-1' });
+    expect(events[1].payload).toMatchObject({
+      amount: 5000,
+      summary,
+      cartHash: 'a'.repeat(64),
+      mandateId: 'mandate-1',
+    });
   });
 
   it.each([

@@ -45,11 +45,16 @@ export class ConfirmationsController {
     }
     const turn = { conversationId: state.conversationId!, turnId: `api-${newEventId()}` };
     const { events } = await this.dataSource.transaction((manager) =>
-      this.confirmations.answer(manager, confirmationId, { turn, shopperId, ...body }, {
-        correlationId: state.conversationId!,
-        causationId: null,
-        actor: { kind: 'shopper', id: shopperId },
-      }),
+      this.confirmations.answer(
+        manager,
+        confirmationId,
+        { turn, shopperId, ...body },
+        {
+          correlationId: state.conversationId!,
+          causationId: null,
+          actor: { kind: 'shopper', id: shopperId },
+        },
+      ),
     );
     const outcome = events[0];
     return outcome?.type === 'consent.CartMandateGranted'

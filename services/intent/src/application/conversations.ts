@@ -53,7 +53,7 @@ export class Conversations {
   async say(conversationId: string, shopperId: string, text: string): Promise<TurnView> {
     await this.assertOwner(conversationId, shopperId);
     // PostgreSQL text cannot hold NUL; it becomes U+FFFD, which still reads as unreadable input.
-    text = text.replace(/\u0000/g, '\uFFFD');
+    text = text.replaceAll('\u0000', '\uFFFD');
     const turnId = newEventId();
     const meta: EventMetadata = {
       correlationId: conversationId,

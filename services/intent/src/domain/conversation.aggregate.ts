@@ -122,13 +122,28 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
         ];
       case 'add_to_cart':
         if (!state.suggestionEventId || !state.suggestions.some((s) => s.itemId === u.itemId)) {
-          return [said, answered(turn, answer('clarification', 'Which item would you like? Ask me for something first and I will suggest a few.'))];
+          return [
+            said,
+            answered(
+              turn,
+              answer(
+                'clarification',
+                'Which item would you like? Ask me for something first and I will suggest a few.',
+              ),
+            ),
+          ];
         }
         return [
           said,
           {
             type: 'intent.CartItemRequested',
-            payload: { ...turn, shopperId, itemId: u.itemId, quantity: u.quantity, suggestionEventId: state.suggestionEventId },
+            payload: {
+              ...turn,
+              shopperId,
+              itemId: u.itemId,
+              quantity: u.quantity,
+              suggestionEventId: state.suggestionEventId,
+            },
           },
         ];
       case 'remove_from_cart':

@@ -81,7 +81,10 @@ export function turnAnswerFor(event: EventEnvelope): { answer: TurnAnswer; dialo
     }
     case ItemRemoved.type: {
       const p = event.payload as PayloadOf<typeof ItemRemoved>;
-      return { answer: answer('info', `Removed item ${p.itemId} from your cart.`), dialogue: { cartRemoved: p.itemId } };
+      return {
+        answer: answer('info', `Removed item ${p.itemId} from your cart.`),
+        dialogue: { cartRemoved: p.itemId },
+      };
     }
     case CartRequestRefused.type: {
       const p = event.payload as PayloadOf<typeof CartRequestRefused>;
@@ -90,7 +93,9 @@ export function turnAnswerFor(event: EventEnvelope): { answer: TurnAnswer; dialo
     case ConfirmationRequested.type: {
       const p = event.payload as PayloadOf<typeof ConfirmationRequested>;
       const s = p.summary;
-      const lines = s.lines.map((l) => `${l.quantity} × ${describeItem({ ...l, price: l.unitPrice })} = ${formatUsd(l.lineTotal)}`);
+      const lines = s.lines.map(
+        (l) => `${l.quantity} × ${describeItem({ ...l, price: l.unitPrice })} = ${formatUsd(l.lineTotal)}`,
+      );
       return {
         answer: answer(
           'confirmation_required',
@@ -111,7 +116,10 @@ export function turnAnswerFor(event: EventEnvelope): { answer: TurnAnswer; dialo
     case PaymentRejected.type: {
       const p = event.payload as PayloadOf<typeof PaymentRejected>;
       return {
-        answer: answer('error', `The payment did not go through (${p.reason}); nothing was charged and no order was placed.`),
+        answer: answer(
+          'error',
+          `The payment did not go through (${p.reason}); nothing was charged and no order was placed.`,
+        ),
         dialogue: { confirmationPending: false },
       };
     }

@@ -78,10 +78,10 @@ export class ConversationViews {
   }
 
   async turn(manager: EntityManager, conversationId: string, turnId: string): Promise<TurnView | null> {
-    const rows = (await manager.query(
-      `SELECT * FROM ${this.s}.turns WHERE conversation_id = $1 AND turn_id = $2`,
-      [conversationId, turnId],
-    )) as TurnRow[];
+    const rows = (await manager.query(`SELECT * FROM ${this.s}.turns WHERE conversation_id = $1 AND turn_id = $2`, [
+      conversationId,
+      turnId,
+    ])) as TurnRow[];
     return rows[0] ? toView(rows[0]) : null;
   }
 

@@ -31,7 +31,9 @@ export class VocabularyStore {
   /** Cached briefly: it changes only when the catalog announces products. */
   async load(manager: EntityManager): Promise<ProductVocabulary[]> {
     if (this.cache && Date.now() - this.cache.at < 5000) return this.cache.vocabulary;
-    const rows = (await manager.query(`SELECT product_id, name, options FROM ${this.s}.vocabulary ORDER BY name`)) as Array<{
+    const rows = (await manager.query(
+      `SELECT product_id, name, options FROM ${this.s}.vocabulary ORDER BY name`,
+    )) as Array<{
       product_id: string;
       name: string;
       options: Record<string, string[]>;

@@ -45,7 +45,10 @@ export class PaymentEventsConsumer {
     else if (!choice!.ok) attempt = { refused: choice!.reason };
     else {
       const request = { paymentMethodId: choice!.method.id, shopperId: mandate.shopperId, amount: mandate.amount };
-      const result = await this.provider.authorize(ctx.manager, { ...request, idempotencyKey: authorizeKey(mandate.mandateId) });
+      const result = await this.provider.authorize(ctx.manager, {
+        ...request,
+        idempotencyKey: authorizeKey(mandate.mandateId),
+      });
       attempt = { paymentMethodId: choice!.method.id, result };
       if (result.outcome === 'approved') {
         capture = await this.provider.capture(ctx.manager, {
