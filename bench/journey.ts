@@ -95,6 +95,8 @@ function report(mode: string, m: Measured): void {
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
+  // The services' info logs would drown the figures; LOG_LEVEL=info shows them.
+  process.env.LOG_LEVEL ??= 'warn';
   let turns = 30;
   let only = ['embedded', 'distributed'];
   for (const arg of ctx.args) {

@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EmbeddedTransport } from '@assent/bus';
@@ -74,6 +75,7 @@ const modules: Record<ServiceName, (runtime: ServiceRuntime) => DynamicModule> =
  * from their outbox tables, and one HTTP listener that routes each path to its service.
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedAssent> {
+  if (options.dataDir !== null) mkdirSync(options.dataDir, { recursive: true });
   const host = await PgliteHost.open(options.dataDir ?? undefined);
   const transport = new EmbeddedTransport();
   const runtime: ServiceRuntime = { database: { kind: 'pglite', host }, transport };

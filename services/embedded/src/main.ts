@@ -22,6 +22,11 @@ async function main(): Promise<void> {
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST ?? '127.0.0.1',
   });
+  // A plain line for the person who just typed npm start (stderr: stdout carries JSON log lines).
+  process.stderr.write(
+    `\nAssent is up on ${assent.url}\n  chat:   npm run chat\n  token:  npm run assent -- token <user_id>   (e.g. yusuf_rossi_9620)\n` +
+      `  API:    ${assent.url}/docs/intent (and /docs/catalog, /docs/cart, ...)\n  data:   ${dataDir}\n\n`,
+  );
   logger.info(
     { url: assent.url, dataDir, startupMs: Date.now() - started },
     `Assent is up on ${assent.url}: chat with "npm run chat" or POST ${assent.url}/v1/conversations ` +
