@@ -4,6 +4,7 @@ import { ServiceName, shoppingRegistry } from '@assent/contracts';
 import { DatabaseTarget, SchemaMigration } from '@assent/eventstore';
 import { PinoNestLogger, shutdownTelemetry } from '@assent/telemetry';
 import { runtimeFromEnvironment } from './environment';
+import { idempotencyMigration } from './http/idempotency';
 import { createServiceApp } from './http/service-app';
 
 /** Where a service keeps its data and how it talks: the same for a lone service and the embedded six. */
@@ -13,7 +14,10 @@ export interface ServiceRuntime {
   namespace?: string;
 }
 
-/** A shopping service's backbone: its own schema (named after it), its migrations, every shopping event type. */
+/**
+ * A shopping service's backbone: its own schema (named after it), its migrations (and the
+ * Idempotency-Key table every service's POSTs need), every shopping event type.
+ */
 export function shoppingBackbone(
   service: ServiceName,
   runtime: ServiceRuntime,
@@ -25,7 +29,7 @@ export function shoppingBackbone(
     transport: runtime.transport,
     namespace: runtime.namespace,
     registry: shoppingRegistry(),
-    migrations,
+    migrations: [...migrations, idempotencyMigration],
   });
 }
 

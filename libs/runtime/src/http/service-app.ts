@@ -2,9 +2,11 @@ import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { connectEventBus, EventBusServer } from '@assent/bus';
+import { DataSource } from 'typeorm';
+import { BACKBONE_OPTIONS, connectEventBus, EventBusServer, ServiceBackboneOptions } from '@assent/bus';
 import { PinoNestLogger } from '@assent/telemetry';
 import { AccessTokenGuard, accessTokenSecret } from './auth';
+import { documentIdempotencyKey, IdempotencyInterceptor, IdempotencyProblemFilter } from './idempotency';
 import { ProblemDetailsFilter } from './problem';
 
 export interface ServiceApp {
@@ -14,8 +16,9 @@ export interface ServiceApp {
 
 /**
  * One service as a Nest application, configured the same way everywhere: pino logs, problem+json
- * errors, bearer-token authentication on every route not marked @Public, the OpenAPI description at
- * /docs and /openapi.json, and the bus consumer for its @HandlesEvent methods. Not yet listening.
+ * errors, bearer-token authentication on every route not marked @Public, Idempotency-Key on every POST
+ * (kept in the service's own schema), the OpenAPI description at /docs and /openapi.json, and the bus
+ * consumer for its @HandlesEvent methods. Not yet listening.
  */
 export async function createServiceApp(
   service: string,
@@ -25,8 +28,11 @@ export async function createServiceApp(
   // An explicit adapter rather than Nest's dynamic import of the default one (which jest cannot follow).
   const app = await NestFactory.create(module, new ExpressAdapter(), { logger: new PinoNestLogger(service) });
   app.enableShutdownHooks();
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  // Nest tries the filter registered last first: the reused-key problem, then every other error.
+  app.useGlobalFilters(new ProblemDetailsFilter(), new IdempotencyProblemFilter());
   app.useGlobalGuards(new AccessTokenGuard(app.get(Reflector), options.secret ?? accessTokenSecret()));
+  const backbone = app.get<ServiceBackboneOptions>(BACKBONE_OPTIONS);
+  app.useGlobalInterceptors(new IdempotencyInterceptor(app.get(DataSource), backbone.schema ?? backbone.service));
   const docsPath = options.docsPath ?? 'docs';
   const document = SwaggerModule.createDocument(
     app,
@@ -38,6 +44,7 @@ export async function createServiceApp(
       .addSecurityRequirements('bearer')
       .build(),
   );
+  documentIdempotencyKey(document);
   SwaggerModule.setup(docsPath, app, document, { jsonDocumentUrl: `${docsPath}/openapi.json` });
   const bus = connectEventBus(app);
   return { app, bus };
