@@ -13,7 +13,7 @@
  *   --only=append,throughput,latency,embedded   a subset (default: all)
  *   --diag                                      extra DIAG lines on where the bus's time goes
  * Knobs (environment; defaults are the libraries' defaults):
- *   BENCH_PARTITIONS (3), BENCH_CONSUMER_CONCURRENCY (3), BENCH_RELAY_BATCH (500),
+ *   BENCH_PARTITIONS (3), BENCH_CONSUMER_CONCURRENCY (3), BENCH_RELAY_BATCH (1000),
  *   BENCH_RELAY_IDLE_MS (10), BENCH_POOL (16), BENCH_BUS_EVENTS (20000), BENCH_RATE (1000),
  *   BENCH_LATENCY_SECONDS (10), BENCH_EMBEDDED_APPEND_EVENTS (5000), BENCH_EMBEDDED_BUS_EVENTS (5000),
  *   BENCH_EMBEDDED_RATE (200), BENCH_EMBEDDED_LATENCY_SECONDS (8).
@@ -23,6 +23,8 @@ import { DataSource } from 'typeorm';
 import { EventEnvelope, eventTopic, deadLetterTopic } from '@assent/contracts';
 import {
   DatabaseTarget,
+  DEFAULT_RELAY_BATCH,
+  DEFAULT_RELAY_IDLE_MS,
   EventStore,
   eventRowValues,
   outboxRowValues,
@@ -76,11 +78,11 @@ function config(): Config {
     appendRounds: 2,
     poolSize: intEnv('BENCH_POOL', 16),
     // Library defaults unless overridden: KafkaTransport partitions 3 and partitionsConsumedConcurrently
-    // 3, OutboxRelay batchSize 500 and idleMs 10.
+    // 3, OutboxRelay batchSize and idleMs. The baselines send in batches of relayBatch too.
     partitions: intEnv('BENCH_PARTITIONS', 3),
     consumerConcurrency: intEnv('BENCH_CONSUMER_CONCURRENCY', 3),
-    relayBatch: intEnv('BENCH_RELAY_BATCH', 500),
-    relayIdleMs: intEnv('BENCH_RELAY_IDLE_MS', 10),
+    relayBatch: intEnv('BENCH_RELAY_BATCH', DEFAULT_RELAY_BATCH),
+    relayIdleMs: intEnv('BENCH_RELAY_IDLE_MS', DEFAULT_RELAY_IDLE_MS),
     busEvents: intEnv('BENCH_BUS_EVENTS', 20_000),
     busStreams: 200,
     rate: intEnv('BENCH_RATE', 1000),

@@ -22,15 +22,24 @@ export class Inbox {
     return rows.length === 1;
   }
 
-  /** Claims many at once; returns the ids this consumer had not seen before. */
+  /**
+   * Claims many at once; returns the ids this consumer had not seen before (a second copy of an id
+   * in `eventIds` is not new). When all are new, as nearly always, the answer is one count.
+   */
   async claimMany(manager: EntityManager, consumer: string, eventIds: string[], topic: string): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
-    const rows = (await manager.query(
-      `INSERT INTO ${this.s}.inbox (consumer, event_id, topic) SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id
-       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-      [consumer, eventIds, topic],
-    )) as Array<{ event_id: string }>;
-    return new Set(rows.map((r) => r.event_id));
+    const [{ claimed, fresh }] = (await manager.query(
+      `WITH claimed AS (
+         INSERT INTO ${this.s}.inbox (consumer, event_id, topic) SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id
+         ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id)
+       SELECT count(*)::int AS claimed,
+              CASE WHEN count(*) < $4 THEN array_agg(event_id)::text[] END AS fresh FROM claimed`,
+      [consumer, uuidArray(eventIds), topic, eventIds.length],
+    )) as Array<{ claimed: number; fresh: string[] | null }>;
+    if (claimed === eventIds.length) return new Set(eventIds);
+    // PostgreSQL answers in its canonical (lower-case) spelling; give back the callers' strings.
+    const canonical = new Set(fresh ?? []);
+    return new Set(eventIds.filter((id) => canonical.has(id.toLowerCase())));
   }
 
   /** Gives claims back inside the same transaction, for messages that were not handled after all. */
@@ -38,7 +47,17 @@ export class Inbox {
     if (eventIds.length === 0) return;
     await manager.query(`DELETE FROM ${this.s}.inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])`, [
       consumer,
-      eventIds,
+      uuidArray(eventIds),
     ]);
   }
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * A uuid[] literal, cheaper than pg's generic array quoting for large batches. Anything that is not
+ * a plain UUID is quoted (and then refused by the cast), never spliced into the literal.
+ */
+function uuidArray(ids: string[]): string {
+  return `{${ids.map((id) => (UUID.test(id) ? id : `"${id.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
 }

@@ -17,6 +17,11 @@ export interface KafkaTransportOptions {
   /** Partitions handled in parallel per consumer; order still holds within each. */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /**
+   * Most messages of a fetched batch handled in one consumer transaction (one inbox claim, one
+   * commit); a handler failure replays at most this many.
+   */
+  maxMessagesPerTransaction?: number;
   kafkaConfig?: Partial<KafkaConfig>;
 }
 
@@ -31,8 +36,8 @@ function headerText(headers: IHeaders | undefined): Record<string, string> {
 
 const tracer = () => trace.getTracer('@assent/bus');
 
-/** Messages handled per consumer transaction (see EventDispatcher.dispatchBatch). */
-const DISPATCH_CHUNK = 200;
+/** Messages handled per consumer transaction by default (see EventDispatcher.dispatchBatch). */
+export const DEFAULT_DISPATCH_CHUNK = 1000;
 
 /**
  * Kafka through kafkajs: an idempotent producer with acks from all in-sync replicas, messages keyed
@@ -177,8 +182,9 @@ export class KafkaTransport implements BusTransport {
       // the unresolved offsets are not committed and kafkajs redelivers them, so nothing is lost.
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += DISPATCH_CHUNK) {
-          const chunk = batch.messages.slice(i, i + DISPATCH_CHUNK).map((message) => ({
+        const size = this.options.maxMessagesPerTransaction ?? DEFAULT_DISPATCH_CHUNK;
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += size) {
+          const chunk = batch.messages.slice(i, i + size).map((message) => ({
             topic: batch.topic,
             partition: batch.partition,
             offset: message.offset,
