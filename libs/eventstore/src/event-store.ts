@@ -51,11 +51,6 @@ export class EventStore {
   ): Promise<EventEnvelope[]> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('EventStore.append needs a transaction');
     if (drafts.length === 0) return [];
-    const [{ version }] = (await manager.query(
-      `SELECT coalesce(max(sequence), 0)::int AS version FROM ${this.s}.events WHERE stream_id = $1`,
-      [streamId],
-    )) as Array<{ version: number }>;
-    if (version !== expectedVersion) throw new StreamVersionConflictError(streamId, expectedVersion, version);
 
     const occurredAt = new Date().toISOString();
     // The active span's context, so the consumers' spans join the trace that caused the event.
@@ -74,24 +69,30 @@ export class EventStore {
       payload: this.registry.validateForWrite(draft.type, draft.payload),
     }));
 
-    const eventParams: unknown[] = [];
-    const eventValues = envelopes.map((e) => {
-      const base = eventParams.length;
-      eventParams.push(...eventRowValues(e));
-      return `(${Array.from({ length: 11 }, (_, k) => `$${base + k + 1}`).join(', ')})`;
-    });
-    const outboxParams: unknown[] = [];
-    const outboxValues = envelopes.map((e) => {
-      const base = outboxParams.length;
-      outboxParams.push(...outboxRowValues(e, this.topic));
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5})`;
-    });
+    // One statement (one round trip): read the stream's version, and insert the events and their
+    // outbox rows only if it is the expected one. Data-modifying CTEs always run to completion.
+    const params: unknown[] = [streamId, expectedVersion];
+    const rows = (values: unknown[], casts: readonly string[]) => {
+      const base = params.length;
+      params.push(...values);
+      return `(${casts.map((cast, k) => `$${base + k + 1}::${cast}`).join(', ')})`;
+    };
+    const eventRows = envelopes.map((e) => rows(eventRowValues(e), EVENT_COLUMN_TYPES)).join(', ');
+    const outboxRows = envelopes.map((e) => rows(outboxRowValues(e, this.topic), OUTBOX_COLUMN_TYPES)).join(', ');
+    let version: number;
     try {
-      await manager.query(
-        `INSERT INTO ${this.s}.events (event_id, stream_id, sequence, type, schema_version, occurred_at,
-           correlation_id, causation_id, actor, traceparent, payload) VALUES ${eventValues.join(', ')}`,
-        eventParams,
-      );
+      [{ version }] = (await manager.query(
+        `WITH stream AS (SELECT coalesce(max(sequence), 0)::int AS version FROM ${this.s}.events WHERE stream_id = $1),
+         appended AS (
+           INSERT INTO ${this.s}.events (event_id, stream_id, sequence, type, schema_version, occurred_at,
+             correlation_id, causation_id, actor, traceparent, payload)
+           SELECT * FROM (VALUES ${eventRows}) AS e WHERE (SELECT version FROM stream) = $2),
+         queued AS (
+           INSERT INTO ${this.s}.outbox (event_id, topic, message_key, headers, body)
+           SELECT * FROM (VALUES ${outboxRows}) AS o WHERE (SELECT version FROM stream) = $2)
+         SELECT version FROM stream`,
+        params,
+      )) as Array<{ version: number }>;
     } catch (error) {
       // Two writers saw the same version; the second insert hits the (stream, sequence) key.
       if (sqlState(error) === '23505' && constraintName(error) === 'events_stream_sequence') {
@@ -99,10 +100,7 @@ export class EventStore {
       }
       throw error;
     }
-    await manager.query(
-      `INSERT INTO ${this.s}.outbox (event_id, topic, message_key, headers, body) VALUES ${outboxValues.join(', ')}`,
-      outboxParams,
-    );
+    if (version !== expectedVersion) throw new StreamVersionConflictError(streamId, expectedVersion, version);
     noteOutboxWrite(manager, this.schema);
     return envelopes;
   }
@@ -148,6 +146,22 @@ export class EventStore {
     return { ...envelope, position: String(row.position) };
   }
 }
+
+/** SQL types of the values eventRowValues and outboxRowValues give, in the same order. */
+const EVENT_COLUMN_TYPES = [
+  'uuid',
+  'text',
+  'int',
+  'text',
+  'int',
+  'timestamptz',
+  'text',
+  'text',
+  'jsonb',
+  'text',
+  'jsonb',
+] as const;
+const OUTBOX_COLUMN_TYPES = ['uuid', 'text', 'text', 'jsonb', 'text'] as const;
 
 /** Column values of an events row, in the order of the INSERT's column list. */
 export function eventRowValues(e: EventEnvelope): unknown[] {
