@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SERVICES, ServiceName } from '@assent/contracts';
+import { generateMandateKeyPair } from '@assent/mandates';
 import { createPostgresDatabase, kafkaBrokers, TestDatabase, uniqueName } from './databases';
 import { eventually } from './eventually';
 
@@ -21,6 +22,7 @@ export interface DistributedAssent {
 export async function startDistributed(root: string, env: Record<string, string> = {}): Promise<DistributedAssent> {
   const database = await createPostgresDatabase();
   const secret = randomBytes(32).toString('hex');
+  const mandateKeys = await generateMandateKeyPair(uniqueName('test-key'));
   const namespace = uniqueName('assent');
   const base = 40000 + Math.floor(Math.random() * 2000) * 8;
   const ports = new Map<ServiceName, number>(SERVICES.map((s, i) => [s, base + i]));
@@ -37,6 +39,8 @@ export async function startDistributed(root: string, env: Record<string, string>
         DATABASE_POOL_SIZE: '4',
         KAFKA_BROKERS: kafkaBrokers().join(','),
         ASSENT_JWT_SECRET: secret,
+        ASSENT_MANDATE_SIGNING_KEY: JSON.stringify(mandateKeys.privateJwk),
+        ASSENT_MANDATE_VERIFICATION_KEYS: JSON.stringify({ keys: [mandateKeys.publicJwk] }),
         ASSENT_TOPIC_NAMESPACE: namespace,
         OTEL_TRACES_EXPORTER: 'none',
         LOG_LEVEL: 'warn',

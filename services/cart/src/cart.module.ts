@@ -1,8 +1,8 @@
+import { PricingPolicy, pricingFromEnvironment } from '@assent/contracts';
 import { DynamicModule, Module } from '@nestjs/common';
 import { BACKBONE_OPTIONS, ServiceBackboneOptions } from '@assent/bus';
 import { OperationsModule, ServiceRuntime, shoppingBackbone } from '@assent/runtime';
 import { CartEventsConsumer } from './application/cart-events.consumer';
-import { PricingPolicy, pricingFromEnvironment } from './domain/pricing';
 import { CartController } from './http/cart.controller';
 import { cartMigrations } from './persistence/cart.migrations';
 import { PriceList } from './persistence/price-list';

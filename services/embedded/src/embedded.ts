@@ -11,7 +11,8 @@ import { accessTokenSecret, createServiceApp, ServiceRuntime } from '@assent/run
 import { AftersalesModule } from '@assent/aftersales';
 import { CartModule } from '@assent/cart';
 import { CatalogModule } from '@assent/catalog';
-import { ConsentModule } from '@assent/consent';
+import { ConsentModule, OneTimeCodeSender } from '@assent/consent';
+import { generateMandateKeyPair, MandateKeys, mandateKeysFromJwks } from '@assent/mandates';
 import { IntentModule } from '@assent/intent';
 import { PaymentModule } from '@assent/payment';
 
@@ -52,6 +53,8 @@ export interface EmbeddedOptions {
   host?: string;
   /** Token signing secret; by default from ASSENT_JWT_SECRET or the development secret file. */
   secret?: Uint8Array;
+  /** Where step-up codes go (tests capture them); the default logs them. */
+  codeSender?: OneTimeCodeSender;
 }
 
 export interface EmbeddedAssent {
@@ -61,14 +64,28 @@ export interface EmbeddedAssent {
   close(): Promise<void>;
 }
 
-const modules: Record<ServiceName, (runtime: ServiceRuntime) => DynamicModule> = {
-  catalog: (r) => CatalogModule.register(r),
-  intent: (r) => IntentModule.register(r),
-  cart: (r) => CartModule.register(r),
-  consent: (r) => ConsentModule.register(r),
-  payment: (r) => PaymentModule.register(r),
-  aftersales: (r) => AftersalesModule.register(r),
-};
+function modules(
+  keys: { signer: MandateKeys; verifier: MandateKeys } | null,
+  codeSender?: OneTimeCodeSender,
+): Record<ServiceName, (runtime: ServiceRuntime) => DynamicModule> {
+  return {
+    catalog: (r) => CatalogModule.register(r),
+    intent: (r) => IntentModule.register(r),
+    cart: (r) => CartModule.register(r),
+    consent: (r) => ConsentModule.register(r, { keys: keys?.signer, codeSender }),
+    payment: (r) => PaymentModule.register(r, { keys: keys?.verifier }),
+    aftersales: (r) => AftersalesModule.register(r),
+  };
+}
+
+/** A throwaway mandate key pair for an in-memory run: nothing it signs outlives the process. */
+async function ephemeralMandateKeys(): Promise<{ signer: MandateKeys; verifier: MandateKeys }> {
+  const { privateJwk, publicJwk } = await generateMandateKeyPair(`ephemeral-${randomBytes(4).toString('hex')}`);
+  return {
+    signer: await mandateKeysFromJwks(privateJwk, { keys: [publicJwk] }),
+    verifier: await mandateKeysFromJwks(null, { keys: [publicJwk] }),
+  };
+}
 
 /**
  * All six services in this process: one PGlite database (a schema each), the embedded bus delivering
@@ -91,7 +108,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedA
     await host.close();
   };
   try {
-    for (const [service, moduleFor] of Object.entries(modules) as Array<[ServiceName, (typeof modules)[ServiceName]]>) {
+    const inMemoryKeys =
+      options.dataDir === null && !process.env.ASSENT_MANDATE_VERIFICATION_KEYS ? await ephemeralMandateKeys() : null;
+    const services = modules(inMemoryKeys, options.codeSender);
+    for (const [service, moduleFor] of Object.entries(services) as Array<
+      [ServiceName, (typeof services)[ServiceName]]
+    >) {
       const { app } = await createServiceApp(service, moduleFor(runtime), { secret, docsPath: `docs/${service}` });
       await app.init();
       await app.startAllMicroservices();

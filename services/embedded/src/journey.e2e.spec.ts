@@ -178,14 +178,14 @@ describe.each([
     expect(turns.map((t) => t.kind)).toEqual(['suggestions', 'info', 'confirmation_required']);
     await new Promise((r) => setTimeout(r, 500));
     const events = await eventsOf(id);
-    expect(events.filter((e) => /Mandate|Payment|Order/.test(e.type))).toEqual([]);
+    expect(events.filter((e) => /CartMandate|Payment|Order/.test(e.type))).toEqual([]);
   });
 
   it('a yes with nothing pending places nothing', async () => {
     const { id, turns } = await play(shopper, ['I want a yoga mat', 'yes']);
     expect(turns[1].kind).toBe('info');
     expect(turns[1].order_id).toBeNull();
-    expect((await eventsOf(id)).filter((e) => /ConfirmationAnswered|Mandate|Payment|Order/.test(e.type))).toEqual([]);
+    expect((await eventsOf(id)).filter((e) => /ConfirmationAnswered|CartMandate|Payment|Order/.test(e.type))).toEqual([]);
   });
 
   it("a shopper cannot read or answer another shopper's conversation or confirmation", async () => {
@@ -202,6 +202,6 @@ describe.each([
     const anonymous = await fetch(`${assent.urlOf('intent')}/v1/conversations/${id}`);
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { title: string }).title).toBe('Unauthorized');
-    expect((await eventsOf(id)).filter((e) => /Mandate|Payment|Order/.test(e.type))).toEqual([]);
+    expect((await eventsOf(id)).filter((e) => /CartMandate|Payment|Order/.test(e.type))).toEqual([]);
   });
 });

@@ -57,22 +57,37 @@ export class KafkaTransport implements BusTransport {
     });
   }
 
-  /** Creates the topics and their dead-letter topics if they do not exist yet. */
+  /**
+   * Creates the topics and their dead-letter topics if they do not exist yet, and waits until they
+   * have leaders. Services starting together race to create the same topics; the loser sees
+   * "already exists" or a topic without a leader yet, so it looks again after a pause.
+   */
   async ensureTopics(topics: string[]): Promise<void> {
     const admin: Admin = this.kafka.admin();
     await admin.connect();
+    const all = [...new Set(topics.flatMap((t) => [t, deadLetterTopic(t)]))];
     try {
-      const existing = new Set(await admin.listTopics());
-      const wanted = [...new Set(topics.flatMap((t) => [t, deadLetterTopic(t)]))].filter((t) => !existing.has(t));
-      if (wanted.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: wanted.map((topic) => ({
-            topic,
-            numPartitions: this.options.partitions ?? 3,
-            replicationFactor: this.options.replicationFactor ?? 1,
-          })),
-        });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const existing = new Set(await admin.listTopics());
+          const wanted = all.filter((t) => !existing.has(t));
+          if (wanted.length > 0) {
+            await admin.createTopics({
+              waitForLeaders: true,
+              topics: wanted.map((topic) => ({
+                topic,
+                numPartitions: this.options.partitions ?? 3,
+                replicationFactor: this.options.replicationFactor ?? 1,
+              })),
+            });
+          }
+          const metadata = await admin.fetchTopicMetadata({ topics: all });
+          if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+          throw new Error(`topics without leaders yet: ${all.join(', ')}`);
+        } catch (error) {
+          if (attempt >= 15) throw error;
+          await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
+        }
       }
     } finally {
       await admin.disconnect();

@@ -165,10 +165,12 @@ export function connectEventBus(app: INestApplication): EventBusServer {
     namespace: id.namespace,
     retry: options.retry,
   });
-  // Deferred, so the filter below is in place before Nest builds the handlers.
+  // Deferred, so the filter below is in place before Nest builds the handlers. Not inheriting the
+  // HTTP app's config: it is one shared object, and the rethrowing filter would replace the HTTP
+  // error responses too.
   const microservice = app.connectMicroservice(
     { strategy: server },
-    { inheritAppConfig: true, deferInitialization: true },
+    { inheritAppConfig: false, deferInitialization: true },
   );
   microservice.useGlobalFilters(new RethrowEventHandlerErrors());
   return server;

@@ -36,7 +36,18 @@ export const CartRequestRefused = defineEvent({
 /** The exact priced summary, with a hash over its canonical form that consent and payment bind to. */
 export const CheckoutRequested = defineEvent({
   type: 'cart.CheckoutRequested',
-  versions: [{ schema: CartRef.extend({ summary: CartSummary, cartHash: z.string().regex(/^[0-9a-f]{64}$/) }) }],
+  versions: [
+    {
+      schema: CartRef.extend({
+        summary: CartSummary,
+        cartHash: z.string().regex(/^[0-9a-f]{64}$/),
+        /** For each item, the suggestion event it was picked from (its intent bounds what may be bought). */
+        lineOrigins: z.record(ItemId, z.string()),
+        /** How many line-changing events the cart had when priced: a later change makes the mandate stale. */
+        lineChanges: z.number().int().nonnegative(),
+      }),
+    },
+  ],
 });
 
 /** The cart became an order; it is closed and a new cart starts empty. */

@@ -9,6 +9,8 @@ import { paymentEvents } from './payment-events';
 export * from './common';
 export * from './cart-hash';
 export * from './money';
+export * from './pricing';
+export * from './intent-statement';
 export * from './intent-events';
 export * from './catalog-events';
 export * from './cart-events';

@@ -66,6 +66,11 @@ export const ConfirmationAnswered = defineEvent({
         confirmationId: z.string(),
         nonce: z.string(),
         answer: z.enum(['yes', 'no']),
+        /** The step-up code the shopper typed, when one was sent; consent compares it with its hash. */
+        code: z
+          .string()
+          .regex(/^\d{6}$/)
+          .optional(),
       }),
     },
   ],
@@ -82,6 +87,8 @@ export const DialogueUpdate = z.object({
   cartCleared: z.boolean().optional(),
   /** true: the answer's confirmation is now pending; false: no confirmation is pending any more. */
   confirmationPending: z.boolean().optional(),
+  /** The pending confirmation now waits for the one-time code. */
+  stepUpPending: z.boolean().optional(),
 });
 export type DialogueUpdate = z.infer<typeof DialogueUpdate>;
 

@@ -29,9 +29,21 @@ export const PaymentCaptured = defineEvent({
   versions: [{ schema: PaymentRef.extend({ amount: MinorUnits, providerReference: z.string() }) }],
 });
 
+export const PaymentRejectionCode = z.enum([
+  'invalid_mandate',
+  'forged_mandate',
+  'expired_mandate',
+  'replayed_mandate',
+  'cart_changed',
+  'over_ceiling',
+  'no_payment_method',
+  'declined',
+]);
+
+/** Nothing was charged. `reconfirm`: the cart changed since the shopper approved it; ask them again. */
 export const PaymentRejected = defineEvent({
   type: 'payment.PaymentRejected',
-  versions: [{ schema: PaymentRef.extend({ reason: z.string() }) }],
+  versions: [{ schema: PaymentRef.extend({ code: PaymentRejectionCode, reason: z.string(), reconfirm: z.boolean() }) }],
 });
 
 export const RefundIssued = defineEvent({

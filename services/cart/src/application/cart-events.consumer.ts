@@ -9,11 +9,13 @@ import {
   EventEnvelope,
   OrderPlaced,
   PayloadOf,
+  PaymentRejected,
+  PricingPolicy,
   ProductCatalogued,
+  TurnRef,
 } from '@assent/contracts';
 import { EventStore, executeCommand } from '@assent/eventstore';
 import { cartAggregate, CartCommand } from '../domain/cart.aggregate';
-import { PricingPolicy } from '../domain/pricing';
 import { PriceList } from '../persistence/price-list';
 
 /** One cart per conversation. */
@@ -82,21 +84,41 @@ export class CartEventsConsumer {
   @HandlesEvent(CheckoutAsked.type)
   async onCheckoutAsked(@Payload() event: EventEnvelope<PayloadOf<typeof CheckoutAsked>>, @Ctx() ctx: HandlerContext) {
     const p = event.payload;
-    const cartId = cartIdOf(p.conversationId);
+    await this.checkout(
+      ctx,
+      event,
+      { conversationId: p.conversationId, turnId: p.turnId },
+      cartIdOf(p.conversationId),
+      p.shopperId,
+    );
+  }
+
+  private async checkout(ctx: HandlerContext, cause: EventEnvelope, turn: TurnRef, cartId: string, shopperId: string) {
     const history = await this.store.readStream(ctx.manager, cartId);
     const itemIds = [
       ...new Set(
         history.filter((e) => e.type === 'cart.ItemAdded').map((e) => (e.payload as { itemId: string }).itemId),
       ),
     ];
-    await this.execute(ctx, event, cartId, {
+    await this.execute(ctx, cause, cartId, {
       type: 'RequestCheckout',
-      turn: { conversationId: p.conversationId, turnId: p.turnId },
+      turn,
       cartId,
-      shopperId: p.shopperId,
+      shopperId,
       prices: await this.priceList.get(ctx.manager, itemIds),
       pricing: this.pricing,
     });
+  }
+
+  /** The cart changed after the shopper approved it: price it again, so they are asked again. */
+  @HandlesEvent(PaymentRejected.type)
+  async onPaymentRejected(
+    @Payload() event: EventEnvelope<PayloadOf<typeof PaymentRejected>>,
+    @Ctx() ctx: HandlerContext,
+  ) {
+    const p = event.payload;
+    if (!p.reconfirm) return;
+    await this.checkout(ctx, event, { conversationId: p.conversationId, turnId: p.turnId }, p.cartId, p.shopperId);
   }
 
   @HandlesEvent(OrderPlaced.type)

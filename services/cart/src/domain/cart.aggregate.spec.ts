@@ -1,6 +1,5 @@
-import { cartHash, EventDraft, EventEnvelope } from '@assent/contracts';
+import { cartHash, DEFAULT_PRICING, EventDraft, EventEnvelope, priceCart, PricingPolicy } from '@assent/contracts';
 import { cartAggregate, CartCommand, CartState, CatalogItem } from './cart.aggregate';
-import { DEFAULT_PRICING, PricingPolicy, priceCart } from './pricing';
 
 const turn = { conversationId: 'c1', turnId: 't1' };
 const kettle: CatalogItem = {

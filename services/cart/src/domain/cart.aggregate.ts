@@ -1,6 +1,15 @@
 import { Aggregate } from '@assent/eventstore';
-import { cartHash, EventDraft, EventEnvelope, ItemAdded, PayloadOf, PricedLine, TurnRef } from '@assent/contracts';
-import { priceCart, PricingPolicy } from './pricing';
+import {
+  cartHash,
+  EventDraft,
+  EventEnvelope,
+  ItemAdded,
+  PayloadOf,
+  priceCart,
+  PricedLine,
+  PricingPolicy,
+  TurnRef,
+} from '@assent/contracts';
 
 /** An item as the catalog last announced it (the cart's own price list). */
 export interface CatalogItem {
@@ -18,6 +27,10 @@ export interface CartState {
   cartId: string | null;
   shopperId: string | null;
   lines: CartLine[];
+  /** The suggestion event each item was picked from: its intent bounds what may be bought. */
+  origins: Record<string, string>;
+  /** Line-changing events so far: a mandate priced at an earlier count is stale. */
+  lineChanges: number;
 }
 
 export type CartCommand =
@@ -53,7 +66,7 @@ function refuse(command: CartCommand, request: 'add' | 'remove' | 'checkout', re
 
 /** A cart belongs to one shopper and one conversation; it empties when it becomes an order. */
 export const cartAggregate: Aggregate<CartState, CartCommand> = {
-  initialState: { cartId: null, shopperId: null, lines: [] },
+  initialState: { cartId: null, shopperId: null, lines: [], origins: {}, lineChanges: 0 },
 
   decide(command, state) {
     const base = { ...command.turn, cartId: command.cartId, shopperId: command.shopperId };
@@ -106,7 +119,13 @@ export const cartAggregate: Aggregate<CartState, CartCommand> = {
         return [
           {
             type: 'cart.CheckoutRequested',
-            payload: { ...base, summary, cartHash: cartHash(command.cartId, command.shopperId, summary) },
+            payload: {
+              ...base,
+              summary,
+              cartHash: cartHash(command.cartId, command.shopperId, summary),
+              lineOrigins: Object.fromEntries(lines.map((l) => [l.itemId, state.origins[l.itemId]])),
+              lineChanges: state.lineChanges,
+            },
           },
         ];
       }
@@ -135,14 +154,21 @@ export const cartAggregate: Aggregate<CartState, CartCommand> = {
                 unitPrice: added.unitPrice,
               },
             ];
-        return { cartId: added.cartId, shopperId: added.shopperId, lines };
+        return {
+          cartId: added.cartId,
+          shopperId: added.shopperId,
+          lines,
+          // The latest pick of an item is the one whose intent applies.
+          origins: { ...state.origins, [added.itemId]: added.suggestionEventId },
+          lineChanges: state.lineChanges + 1,
+        };
       }
       case 'cart.ItemRemoved': {
         const { itemId } = event.payload as { itemId: string };
-        return { ...state, lines: state.lines.filter((l) => l.itemId !== itemId) };
+        return { ...state, lines: state.lines.filter((l) => l.itemId !== itemId), lineChanges: state.lineChanges + 1 };
       }
       case 'cart.CartCheckedOut':
-        return { ...state, lines: [] };
+        return { ...state, lines: [], origins: {}, lineChanges: state.lineChanges + 1 };
       default:
         return state;
     }

@@ -1,10 +1,10 @@
+import { priceCart, PricingPolicy } from '@assent/contracts';
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { EventStore, foldEvents } from '@assent/eventstore';
 import { CurrentPrincipal, Principal, shopperOf } from '@assent/runtime';
 import { cartAggregate } from '../domain/cart.aggregate';
-import { priceCart, PricingPolicy } from '../domain/pricing';
 import { PriceList } from '../persistence/price-list';
 
 @ApiTags('carts')

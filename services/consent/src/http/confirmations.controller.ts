@@ -44,21 +44,24 @@ export class ConfirmationsController {
       throw new NotFoundException(`no confirmation ${confirmationId}`);
     }
     const turn = { conversationId: state.conversationId!, turnId: `api-${newEventId()}` };
+    const afterCommit: Array<() => Promise<void>> = [];
     const { events } = await this.dataSource.transaction((manager) =>
       this.confirmations.answer(
         manager,
         confirmationId,
         { turn, shopperId, ...body },
-        {
-          correlationId: state.conversationId!,
-          causationId: null,
-          actor: { kind: 'shopper', id: shopperId },
-        },
+        { correlationId: state.conversationId!, causationId: null, actor: { kind: 'shopper', id: shopperId } },
+        (after) => afterCommit.push(after),
       ),
     );
+    for (const after of afterCommit) await after();
     const outcome = events[0];
-    return outcome?.type === 'consent.CartMandateGranted'
-      ? { status: 'granted', mandateId: (outcome.payload as { mandateId: string }).mandateId }
-      : { status: 'refused', reason: (outcome?.payload as { reason?: string } | undefined)?.reason ?? 'unknown' };
+    if (outcome?.type === 'consent.CartMandateGranted') {
+      return { status: 'granted', mandateId: (outcome.payload as { mandateId: string }).mandateId };
+    }
+    if (outcome?.type === 'consent.StepUpRequired') {
+      return { status: 'step_up_required', detail: 'a one-time code was sent; answer again with it as "code"' };
+    }
+    return { status: 'refused', reason: (outcome?.payload as { reason?: string } | undefined)?.reason ?? 'unknown' };
   }
 }

@@ -15,6 +15,7 @@ import {
   PaymentRejected,
   ProductCatalogued,
   ProductsSuggested,
+  StepUpRequired,
   TurnRef,
 } from '@assent/contracts';
 import { turnAnswerFor } from '../domain/replies';
@@ -69,6 +70,11 @@ export class IntentEventsConsumer {
 
   @HandlesEvent(ConsentRefused.type)
   onConsentRefused(@Payload() event: EventEnvelope, @Ctx() ctx: HandlerContext) {
+    return this.answer(event, ctx);
+  }
+
+  @HandlesEvent(StepUpRequired.type)
+  onStepUpRequired(@Payload() event: EventEnvelope, @Ctx() ctx: HandlerContext) {
     return this.answer(event, ctx);
   }
 

@@ -137,8 +137,45 @@ describe('conversation aggregate', () => {
       type: 'intent.ConfirmationAnswered',
       payload: { confirmationId: 'conf-1', nonce: 'n'.repeat(32), answer: 'yes', shopperId: 'ann' },
     });
-    // The answer is spent: a second yes does not reach consent again.
-    expect(c.say('t4', yes)[1].type).toBe('intent.TurnAnswered');
+    // Pending until consent's verdict; a second yes is consent's to refuse (it grants once).
+    expect(c.say('t4', yes)[1].type).toBe('intent.ConfirmationAnswered');
+    c.answer('t3', answer('order_placed', 'placed', { orderId: '#W1234567' }), {
+      confirmationPending: false,
+      cartCleared: true,
+    });
+    expect(c.say('t5', yes)[1]).toMatchObject({ type: 'intent.TurnAnswered', payload: { answer: { kind: 'info' } } });
+  });
+
+  it('six digits answer a confirmation waiting for its step-up code, and nothing else', () => {
+    const c = new Conversation();
+    const digits: Understanding = { kind: 'clarify', question: '?', reason: 'vague' };
+    expect(c.say('t0', digits).map((e) => e.type)).not.toContain('intent.ConfirmationAnswered');
+    c.say('t1', { kind: 'checkout' });
+    c.answer(
+      't1',
+      answer('confirmation_required', 'confirm?', {
+        summary,
+        confirmation: { id: 'conf-9', nonce: 'k'.repeat(32), expiresAt: '2026-11-25T12:00:00Z' },
+      }),
+      {
+        confirmationPending: true,
+      },
+    );
+    c.say('t2', { kind: 'confirm' });
+    c.answer('t2', answer('info', 'code sent'), { stepUpPending: true });
+    const command: ConversationCommand = {
+      type: 'ReceiveUtterance',
+      turn: { conversationId: 'c1', turnId: 't3' },
+      shopperId: 'ann',
+      text: ' 042917 ',
+      understanding: digits,
+      model: { name: 'rules', version: '1' },
+    };
+    const [, relayed] = conversationAggregate.decide(command, c.state);
+    expect(relayed).toMatchObject({
+      type: 'intent.ConfirmationAnswered',
+      payload: { confirmationId: 'conf-9', answer: 'yes', code: '042917' },
+    });
   });
 
   it('a no is relayed as a no', () => {

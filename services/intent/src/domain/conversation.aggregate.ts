@@ -21,7 +21,11 @@ export interface PendingConfirmation {
   nonce: string;
   expiresAt: string;
   summary: CartSummary;
+  /** A one-time code was sent; the next six digits the shopper types answer with it. */
+  awaitingCode: boolean;
 }
+
+const STEP_UP_CODE = /^\s*(\d{6})\s*$/;
 
 export interface ConversationState {
   conversationId: string | null;
@@ -97,6 +101,20 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
       type: UtteranceReceived.type,
       payload: { ...turn, shopperId, text: command.text },
     };
+    // The code answers the pending confirmation directly: it is not language, and no model reads it.
+    const code = STEP_UP_CODE.exec(command.text)?.[1];
+    if (code && state.pendingConfirmation?.awaitingCode) {
+      const p = state.pendingConfirmation;
+      const payload: PayloadOf<typeof ConfirmationAnswered> = {
+        ...turn,
+        shopperId,
+        confirmationId: p.id,
+        nonce: p.nonce,
+        answer: 'yes',
+        code,
+      };
+      return [said, { type: ConfirmationAnswered.type, payload }];
+    }
     const u = command.understanding;
     switch (u.kind) {
       case 'search':
@@ -198,12 +216,9 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
       case 'intent.CheckoutAsked':
         return { ...state, openTurns: [...state.openTurns, (event.payload as TurnRef).turnId] };
       case 'intent.ConfirmationAnswered':
-        // The answer is spent: a second "yes" must not be relayed again.
-        return {
-          ...state,
-          pendingConfirmation: null,
-          openTurns: [...state.openTurns, (event.payload as TurnRef).turnId],
-        };
+        // Still pending until consent's verdict: a step-up code or a refusal keeps it open; a mandate
+        // granted twice is refused by consent, never paid twice.
+        return { ...state, openTurns: [...state.openTurns, (event.payload as TurnRef).turnId] };
       case 'intent.TurnAnswered': {
         const p = event.payload as PayloadOf<typeof TurnAnswered>;
         const d = p.dialogue;
@@ -226,9 +241,12 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
         if (d.cartRemoved) next.cart = next.cart.filter((l) => l.itemId !== d.cartRemoved);
         if (d.cartCleared) next.cart = [];
         if (d.confirmationPending === true && p.answer.confirmation && p.answer.summary) {
-          next.pendingConfirmation = { ...p.answer.confirmation, summary: p.answer.summary };
+          next.pendingConfirmation = { ...p.answer.confirmation, summary: p.answer.summary, awaitingCode: false };
         } else if (d.confirmationPending === false) {
           next.pendingConfirmation = null;
+        }
+        if (d.stepUpPending !== undefined && next.pendingConfirmation) {
+          next.pendingConfirmation = { ...next.pendingConfirmation, awaitingCode: d.stepUpPending };
         }
         next = { ...next };
         return next;

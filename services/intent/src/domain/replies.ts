@@ -3,6 +3,8 @@ import {
   CartRequestRefused,
   ConfirmationRequested,
   ConsentRefused,
+  describeIntent,
+  StepUpRequired,
   DialogueUpdate,
   EventEnvelope,
   formatUsd,
@@ -48,7 +50,8 @@ export function turnAnswerFor(event: EventEnvelope): { answer: TurnAnswer; dialo
         answer: answer(
           'suggestions',
           `Here ${p.items.length === 1 ? 'is 1 match' : `are ${p.items.length} matches`} (${p.constraints.join('; ')}):\n${lines.join('\n')}\n` +
-            'Say "add the first one" (or the second...) to put one in your cart.',
+            'Say "add the first one" (or the second...) to put one in your cart. ' +
+            `I will only ever buy what you asked for: ${describeIntent(p.intent)}, and only after you approve the exact total.`,
           { suggestions: p.items },
         ),
         dialogue: { intent: p.intent, suggestionEventId: event.eventId },
@@ -108,13 +111,27 @@ export function turnAnswerFor(event: EventEnvelope): { answer: TurnAnswer; dialo
     }
     case ConsentRefused.type: {
       const p = event.payload as PayloadOf<typeof ConsentRefused>;
+      if (p.code === 'step_up_failed') {
+        return { answer: answer('info', `${p.reason}. Nothing was bought yet.`), dialogue: { stepUpPending: true } };
+      }
       const reply = p.code === 'declined' ? 'Okay, nothing was bought.' : `Nothing was bought: ${p.reason}.`;
+      // A stranger's answer (not_yours) cannot happen in one's own conversation; the rest close it.
       return { answer: answer('info', reply), dialogue: { confirmationPending: false } };
     }
+    case StepUpRequired.type:
+      return {
+        answer: answer(
+          'info',
+          'This order is above the amount that needs a second check: I sent you a one-time code. Type the 6 digits here to approve it.',
+        ),
+        dialogue: { stepUpPending: true },
+      };
     case CartMandateGranted.type:
       return null;
     case PaymentRejected.type: {
       const p = event.payload as PayloadOf<typeof PaymentRejected>;
+      // The cart changed since the approval: the cart prices it again and consent asks again; that answers the turn.
+      if (p.reconfirm) return null;
       return {
         answer: answer(
           'error',

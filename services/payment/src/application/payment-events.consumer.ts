@@ -1,29 +1,85 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { HandlerContext, HandlesEvent } from '@assent/bus';
-import { CartMandateGranted, causedBy, EventEnvelope, PayloadOf } from '@assent/contracts';
+import {
+  CartCheckedOut,
+  CartMandateGranted,
+  causedBy,
+  EventEnvelope,
+  IntentMandateCreated,
+  ItemAdded,
+  ItemRemoved,
+  PayloadOf,
+  PricingPolicy,
+  ProductCatalogued,
+} from '@assent/contracts';
 import { EventStore, executeCommand, foldEvents } from '@assent/eventstore';
+import { MandateKeys, verifyCartMandate } from '@assent/mandates';
+import { checkMandate } from '../domain/mandate-verification';
 import { choosePaymentMethod } from '../domain/payment-method-choice';
 import {
   authorizeKey,
   captureKey,
-  mandateProblem,
   paymentAggregate,
   PaymentCommand,
+  paymentIdFor,
   paymentStreamId,
 } from '../domain/payment.aggregate';
+import { MandateChecks } from '../persistence/mandate-checks';
 import { SandboxPaymentProvider } from '../persistence/sandbox-payment-provider';
 
+type Attempt = Extract<PaymentCommand, { type: 'Authorize' }>['attempt'];
+
 /**
- * A granted cart mandate is paid once: the provider calls carry idempotency keys derived from the
- * mandate and run in the handler's transaction, and the payment stream per mandate decides only once.
+ * A granted cart mandate is paid once, and only if it holds up: consent's signature with a known key
+ * id, not expired, not spent before (the database says), the exact cart it binds still live at the
+ * same prices, within what the shopper asked for. Provider calls carry idempotency keys derived from
+ * the mandate and run in the handler's transaction.
  */
 @Controller()
 export class PaymentEventsConsumer {
   constructor(
     private readonly store: EventStore,
     private readonly provider: SandboxPaymentProvider,
+    private readonly checks: MandateChecks,
+    private readonly keys: MandateKeys,
+    private readonly pricing: PricingPolicy,
   ) {}
+
+  @HandlesEvent(ProductCatalogued.type)
+  async onProduct(@Payload() event: EventEnvelope<PayloadOf<typeof ProductCatalogued>>, @Ctx() ctx: HandlerContext) {
+    await this.checks.applyProduct(ctx.manager, event.payload);
+  }
+
+  @HandlesEvent(IntentMandateCreated.type)
+  async onIntentMandate(
+    @Payload() event: EventEnvelope<PayloadOf<typeof IntentMandateCreated>>,
+    @Ctx() ctx: HandlerContext,
+  ) {
+    await this.checks.applyIntentMandate(ctx.manager, event.payload);
+  }
+
+  @HandlesEvent(ItemAdded.type)
+  async onItemAdded(@Payload() event: EventEnvelope<PayloadOf<typeof ItemAdded>>, @Ctx() ctx: HandlerContext) {
+    await this.checks.applyCartChange(ctx.manager, event.payload.cartId, event.payload.shopperId, {
+      added: event.payload,
+    });
+  }
+
+  @HandlesEvent(ItemRemoved.type)
+  async onItemRemoved(@Payload() event: EventEnvelope<PayloadOf<typeof ItemRemoved>>, @Ctx() ctx: HandlerContext) {
+    const p = event.payload;
+    await this.checks.applyCartChange(ctx.manager, p.cartId, p.shopperId, { removedItemId: p.itemId });
+  }
+
+  @HandlesEvent(CartCheckedOut.type)
+  async onCartCheckedOut(
+    @Payload() event: EventEnvelope<PayloadOf<typeof CartCheckedOut>>,
+    @Ctx() ctx: HandlerContext,
+  ) {
+    const p = event.payload;
+    await this.checks.applyCartChange(ctx.manager, p.cartId, p.shopperId, { emptied: true });
+  }
 
   @HandlesEvent(CartMandateGranted.type)
   async onMandateGranted(
@@ -31,33 +87,45 @@ export class PaymentEventsConsumer {
     @Ctx() ctx: HandlerContext,
   ) {
     const mandate = event.payload;
+    const meta = causedBy(event, { actor: { kind: 'system', id: 'payment' } });
     const streamId = paymentStreamId(mandate.mandateId);
     const state = foldEvents(paymentAggregate, await this.store.readStream(ctx.manager, streamId));
-    if (state.status !== 'new') return;
     const now = new Date();
-    let attempt: Extract<PaymentCommand, { type: 'Authorize' }>['attempt'];
+    if (state.status !== 'new') {
+      // The same mandate again: it was decided already. Say so on the record; charge nothing.
+      await this.store.append(
+        ctx.manager,
+        `payment-replay-${event.eventId}`,
+        0,
+        [
+          {
+            type: 'payment.PaymentRejected',
+            payload: {
+              conversationId: mandate.conversationId,
+              turnId: mandate.turnId,
+              paymentId: paymentIdFor(mandate.mandateId),
+              mandateId: mandate.mandateId,
+              shopperId: mandate.shopperId,
+              cartId: mandate.cartId,
+              code: 'replayed_mandate',
+              reason: 'this mandate was used already',
+              reconfirm: false,
+            },
+          },
+        ],
+        meta,
+      );
+      return;
+    }
+    const attempt = await this.attempt(ctx, mandate, now);
     let capture: Extract<PaymentCommand, { type: 'Authorize' }>['capture'];
-    const problem = mandateProblem(mandate, now);
-    const choice = problem
-      ? null
-      : choosePaymentMethod(await this.provider.listMethods(ctx.manager, mandate.shopperId), mandate.amount);
-    if (problem) attempt = { refused: problem };
-    else if (!choice!.ok) attempt = { refused: choice!.reason };
-    else {
-      const request = { paymentMethodId: choice!.method.id, shopperId: mandate.shopperId, amount: mandate.amount };
-      const result = await this.provider.authorize(ctx.manager, {
-        ...request,
-        idempotencyKey: authorizeKey(mandate.mandateId),
+    if (!('refused' in attempt) && attempt.result.outcome === 'approved') {
+      capture = await this.provider.capture(ctx.manager, {
+        idempotencyKey: captureKey(mandate.mandateId),
+        authorizationReference: attempt.result.reference,
+        shopperId: mandate.shopperId,
+        amount: mandate.amount,
       });
-      attempt = { paymentMethodId: choice!.method.id, result };
-      if (result.outcome === 'approved') {
-        capture = await this.provider.capture(ctx.manager, {
-          idempotencyKey: captureKey(mandate.mandateId),
-          authorizationReference: result.reference,
-          shopperId: mandate.shopperId,
-          amount: mandate.amount,
-        });
-      }
     }
     await executeCommand(
       this.store,
@@ -65,7 +133,41 @@ export class PaymentEventsConsumer {
       paymentAggregate,
       streamId,
       { type: 'Authorize', mandate, now, attempt, capture },
-      causedBy(event, { actor: { kind: 'system', id: 'payment' } }),
+      meta,
     );
+  }
+
+  /** Everything that must hold before money moves; the first failure is the refusal. */
+  private async attempt(
+    ctx: HandlerContext,
+    mandate: PayloadOf<typeof CartMandateGranted>,
+    now: Date,
+  ): Promise<Attempt> {
+    const verified = await verifyCartMandate(this.keys, mandate.jws, now);
+    if (!verified.ok) return { refused: verified.reason, code: verified.code, reconfirm: false };
+    const { claims } = verified;
+    if (!(await this.checks.spend(ctx.manager, claims.jti, paymentIdFor(claims.jti)))) {
+      return { refused: 'this mandate was used already', code: 'replayed_mandate', reconfirm: false };
+    }
+    const liveCart = await this.checks.liveCart(ctx.manager, claims.cart.id);
+    const refusal = checkMandate({
+      event: mandate,
+      claims,
+      liveCart,
+      prices: await this.checks.prices(ctx.manager, liveCart?.lines.map((l) => l.itemId) ?? []),
+      intentMandates: await this.checks.intentMandates(ctx.manager, claims.intentMandates),
+      pricing: this.pricing,
+      now,
+    });
+    if (refusal) return refusal;
+    const choice = choosePaymentMethod(await this.provider.listMethods(ctx.manager, mandate.shopperId), mandate.amount);
+    if (!choice.ok) return { refused: choice.reason, code: 'no_payment_method', reconfirm: false };
+    const result = await this.provider.authorize(ctx.manager, {
+      idempotencyKey: authorizeKey(mandate.mandateId),
+      paymentMethodId: choice.method.id,
+      shopperId: mandate.shopperId,
+      amount: mandate.amount,
+    });
+    return { paymentMethodId: choice.method.id, result };
   }
 }

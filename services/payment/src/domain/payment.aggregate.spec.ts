@@ -30,10 +30,14 @@ const mandate = (overrides: Partial<CartMandate> = {}): CartMandate => ({
     currency: 'USD',
   },
   cartHash: 'hash',
+  lineChanges: 1,
+  intentMandateIds: ['im-turn-3'],
+  ceiling: 11_298,
   amount: 11_298,
   currency: 'USD',
   merchant: 'assent',
   expiresAt: '2025-06-01T12:15:00Z',
+  jws: 'signed.mandate.placeholder-of-enough-length',
   ...overrides,
 });
 
@@ -117,7 +121,11 @@ describe('payment aggregate', () => {
   });
 
   it('decides nothing for a second Authorize of the same mandate (redelivery never charges twice)', () => {
-    const { decided } = run([authorize(), authorize(), authorize({ attempt: { refused: 'x' } })]);
+    const { decided } = run([
+      authorize(),
+      authorize(),
+      authorize({ attempt: { refused: 'x', code: 'declined', reconfirm: false } }),
+    ]);
     expect(decided[1]).toEqual([]);
     expect(decided[2]).toEqual([]);
   });
@@ -144,7 +152,9 @@ describe('payment aggregate', () => {
   });
 
   it('rejects with the handler reason when nothing was charged', () => {
-    const { decided } = run([authorize({ attempt: { refused: 'no gift card covers $112.98' } })]);
+    const { decided } = run([
+      authorize({ attempt: { refused: 'no gift card covers $112.98', code: 'no_payment_method', reconfirm: false } }),
+    ]);
     expect(decided[0][0]).toMatchObject({
       type: 'payment.PaymentRejected',
       payload: { reason: 'no gift card covers $112.98' },

@@ -31,14 +31,23 @@ export type PaymentCommand =
        * What the handler did before deciding: charged a method (with the provider's answer) or
        * refused before charging (no method could pay, the mandate failed `mandateProblem`).
        */
-      attempt: { paymentMethodId: string; result: ProviderResult } | { refused: string };
+      attempt: { paymentMethodId: string; result: ProviderResult } | Refusal;
       /** The capture made right after an approved authorization, when the handler captures at once. */
       capture?: ProviderResult;
     }
   | { type: 'Capture'; result: ProviderResult };
 
 /** The identifying fields every payment event carries. */
-export type PaymentRef = Omit<PayloadOf<typeof PaymentRejected>, 'reason'>;
+export type PaymentRef = Omit<PayloadOf<typeof PaymentRejected>, 'reason' | 'code' | 'reconfirm'>;
+
+export type RejectionCode = PayloadOf<typeof PaymentRejected>['code'];
+
+/** Why payment refuses before asking for money; `reconfirm` asks the shopper to approve the cart again. */
+export interface Refusal {
+  refused: string;
+  code: RejectionCode;
+  reconfirm: boolean;
+}
 
 export type PaymentStatus = 'new' | 'authorized' | 'captured' | 'rejected';
 
@@ -119,14 +128,20 @@ export const paymentAggregate: Aggregate<PaymentState, PaymentCommand> = {
         if (state.status !== 'new') return [];
         const { mandate, attempt } = command;
         const ref = refOf(mandate);
-        const reject = (reason: string): EventDraft[] => [
-          { type: PaymentRejected.type, payload: { ...ref, reason } satisfies PayloadOf<typeof PaymentRejected> },
+        const reject = (reason: string, code: RejectionCode, reconfirm = false): EventDraft[] => [
+          {
+            type: PaymentRejected.type,
+            payload: { ...ref, reason, code, reconfirm } satisfies PayloadOf<typeof PaymentRejected>,
+          },
         ];
         const problem = mandateProblem(mandate, command.now);
-        if (problem) return reject(problem);
-        if ('refused' in attempt) return reject(attempt.refused);
+        if (problem) return reject(problem, 'invalid_mandate');
+        if ('refused' in attempt) return reject(attempt.refused, attempt.code, attempt.reconfirm);
         if (attempt.result.outcome !== 'approved') {
-          return reject(`the payment was declined${attempt.result.reason ? `: ${attempt.result.reason}` : ''}`);
+          return reject(
+            `the payment was declined${attempt.result.reason ? `: ${attempt.result.reason}` : ''}`,
+            'declined',
+          );
         }
         const events: EventDraft[] = [
           {

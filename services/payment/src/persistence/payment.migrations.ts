@@ -46,4 +46,40 @@ export const paymentMigrations: SchemaMigration[] = [
       ];
     },
   },
+  {
+    name: 'PaymentMandateChecks',
+    timestamp: 1764500000000,
+    up: (schema) => {
+      const s = quoteIdent(schema);
+      return [
+        // Payment's own view of what it must check a mandate against: the live carts and prices
+        // (from cart and catalog events) and the intent mandates (from consent).
+        `CREATE TABLE ${s}.live_carts (
+           cart_id text PRIMARY KEY,
+           shopper_id text NOT NULL,
+           lines jsonb NOT NULL,
+           line_changes integer NOT NULL
+         )`,
+        `CREATE TABLE ${s}.price_list (
+           item_id text PRIMARY KEY,
+           name text NOT NULL,
+           options jsonb NOT NULL,
+           price_cents integer NOT NULL,
+           available boolean NOT NULL
+         )`,
+        `CREATE TABLE ${s}.intent_mandates (
+           intent_mandate_id text PRIMARY KEY,
+           shopper_id text NOT NULL,
+           bounds jsonb NOT NULL,
+           expires_at timestamptz NOT NULL
+         )`,
+        // Single use, by the database: a mandate id (the JWS jti) is spent once, whatever happens next.
+        `CREATE TABLE ${s}.spent_mandates (
+           mandate_id text PRIMARY KEY,
+           payment_id text NOT NULL,
+           spent_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      ];
+    },
+  },
 ];

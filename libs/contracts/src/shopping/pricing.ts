@@ -1,4 +1,4 @@
-import { CartSummary, PricedLine } from '@assent/contracts';
+import { CartSummary, PricedLine } from './common';
 
 /** The merchant's pricing rules; integer minor units and basis points, so nothing rounds twice. */
 export class PricingPolicy {

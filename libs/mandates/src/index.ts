@@ -1,0 +1,3 @@
+export * from './claims';
+export * from './keys';
+export * from './mandates';
