@@ -118,24 +118,30 @@ export class EventDispatcher {
   async dispatchBatch(messages: BusMessage[], sink: DeliverySink): Promise<DispatchOutcome[]> {
     const outcomes: DispatchOutcome[] = [];
     while (outcomes.length < messages.length) {
-      const { handled, priorAttempts } = await this.handleRun(messages.slice(outcomes.length), sink);
+      const { handled, priorAttempts, permanent } = await this.handleRun(messages.slice(outcomes.length), sink);
       outcomes.push(...handled);
-      if (outcomes.length < messages.length) {
-        outcomes.push(await this.dispatch(messages[outcomes.length], sink, priorAttempts));
-      }
+      if (outcomes.length >= messages.length) break;
+      const next = messages[outcomes.length];
+      if (permanent) {
+        // Its handler already said retrying cannot help.
+        const reason = `handler failed: ${errorText(permanent)}`;
+        await this.options.dataSource.transaction((m) => this.deadLetter(sink, next, reason, priorAttempts, m));
+        outcomes.push('dead-lettered');
+      } else outcomes.push(await this.dispatch(next, sink, priorAttempts));
     }
     return outcomes;
   }
 
   /**
    * Handles the longest leading run it can in one transaction and commits it. Returns the outcomes
-   * of that run, and how many times the handler of the message after it already failed (0 when that
-   * message is undecodable or was not reached), for `dispatch` to count its retries from.
+   * of that run, how many times the handler of the message after it already failed (0 when that
+   * message is undecodable or was not reached), for `dispatch` to count its retries from, and the
+   * PermanentHandlerError if that is how it failed.
    */
   private async handleRun(
     messages: BusMessage[],
     sink: DeliverySink,
-  ): Promise<{ handled: DispatchOutcome[]; priorAttempts: number }> {
+  ): Promise<{ handled: DispatchOutcome[]; priorAttempts: number; permanent?: PermanentHandlerError }> {
     const run: RunItem[] = [];
     for (const message of messages) {
       try {
@@ -147,24 +153,31 @@ export class EventDispatcher {
     }
     // Handler failures per index of `run`, over the attempts below.
     const failures = new Map<number, number>();
+    let permanent: { index: number; error: PermanentHandlerError } | undefined;
+    const after = (handled: DispatchOutcome[]) => ({
+      handled,
+      priorAttempts: failures.get(handled.length) ?? 0,
+      permanent: permanent?.index === handled.length ? permanent.error : undefined,
+    });
     let length = run.length;
     while (length > 0) {
       try {
         const handled = await this.options.dataSource.transaction((manager) =>
           this.runInTransaction(run, length, manager, sink),
         );
-        return { handled, priorAttempts: failures.get(length) ?? 0 };
+        return after(handled);
       } catch (error) {
         if (!(error instanceof RunHandlerFailure)) {
           // The transaction itself failed (the database); `dispatch` retries the first message alone.
-          return { handled: [], priorAttempts: failures.get(0) ?? 0 };
+          return after([]);
         }
         // Everything rolled back; replay the messages before the failing one without it.
         failures.set(error.index, (failures.get(error.index) ?? 0) + 1);
+        if (error.error instanceof PermanentHandlerError) permanent = { index: error.index, error: error.error };
         length = error.index;
       }
     }
-    return { handled: [], priorAttempts: failures.get(0) ?? 0 };
+    return after([]);
   }
 
   /** Claims and handles `run[0..length)` in `manager`'s transaction; throws RunHandlerFailure. */
@@ -236,7 +249,7 @@ interface RunItem {
 class RunHandlerFailure extends Error {
   constructor(
     readonly index: number,
-    error: unknown,
+    readonly error: unknown,
   ) {
     super(`handler of message ${index} in the run failed: ${errorText(error)}`);
   }
