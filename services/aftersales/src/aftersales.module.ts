@@ -3,6 +3,7 @@ import { BACKBONE_OPTIONS, ServiceBackboneOptions } from '@assent/bus';
 import { OperationsModule, ServiceRuntime, shoppingBackbone } from '@assent/runtime';
 import { AftersalesEventsConsumer } from './application/aftersales-events.consumer';
 import { AftersalesSeeder } from './application/aftersales-seeder';
+import { OrderCancellations, UndoWindow } from './application/order-cancellations';
 import { OrdersController } from './http/orders.controller';
 import { aftersalesMigrations } from './persistence/aftersales.migrations';
 import { AftersalesRepository } from './persistence/aftersales-repository';
@@ -21,6 +22,8 @@ export class AftersalesModule {
           inject: [BACKBONE_OPTIONS],
         },
         AftersalesSeeder,
+        { provide: UndoWindow, useValue: UndoWindow.fromEnvironment() },
+        OrderCancellations,
       ],
     };
   }

@@ -185,7 +185,9 @@ describe.each([
     const { id, turns } = await play(shopper, ['I want a yoga mat', 'yes']);
     expect(turns[1].kind).toBe('info');
     expect(turns[1].order_id).toBeNull();
-    expect((await eventsOf(id)).filter((e) => /ConfirmationAnswered|CartMandate|Payment|Order/.test(e.type))).toEqual([]);
+    expect((await eventsOf(id)).filter((e) => /ConfirmationAnswered|CartMandate|Payment|Order/.test(e.type))).toEqual(
+      [],
+    );
   });
 
   it("a shopper cannot read or answer another shopper's conversation or confirmation", async () => {

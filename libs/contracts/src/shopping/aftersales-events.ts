@@ -48,4 +48,21 @@ export const OrderPlaced = defineEvent({
   ],
 });
 
-export const aftersalesEvents = [OrderPlaced];
+/** Cancelled while still pending; each payment is refunded to where it came from. */
+export const OrderCancelled = defineEvent({
+  type: 'aftersales.OrderCancelled',
+  versions: [
+    {
+      schema: TurnRef.extend({
+        orderId: z.string(),
+        shopperId: ShopperId,
+        reason: z.enum(['no longer needed', 'ordered by mistake']),
+        /** Inside the undo window the cancellation costs nothing and needs no review. */
+        withinUndoWindow: z.boolean(),
+        refunds: z.array(z.object({ amount: MinorUnits, paymentMethodId: z.string() })),
+      }),
+    },
+  ],
+});
+
+export const aftersalesEvents = [OrderPlaced, OrderCancelled];

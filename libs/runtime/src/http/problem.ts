@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { z } from 'zod';
+import { StreamVersionConflictError } from '@assent/eventstore';
 
 /** RFC 9457 problem details, the body of every error response. */
 export interface ProblemDetails {
@@ -70,6 +71,16 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       title: title.charAt(0).toUpperCase() + title.slice(1),
       status,
       detail,
+      instance,
+    };
+  }
+  if (exception instanceof StreamVersionConflictError) {
+    // Another request changed the same thing at the same moment; nothing of this one was kept.
+    return {
+      type: 'https://assent.dev/problems/concurrent-change',
+      title: 'Conflict',
+      status: 409,
+      detail: 'another request changed this at the same time; nothing was done, retry',
       instance,
     };
   }

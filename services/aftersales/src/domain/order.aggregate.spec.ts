@@ -35,7 +35,8 @@ const payment: PayloadOf<typeof PaymentAuthorized> = {
   },
 };
 const address = { address1: '1 Main St', address2: 'Apt 2', city: 'Austin', state: 'TX', country: 'USA', zip: '78701' };
-const place = (overrides: Partial<OrderCommand> = {}): OrderCommand => ({
+type Place = Extract<OrderCommand, { type: 'PlaceOrder' }>;
+const place = (overrides: Partial<Place> = {}): OrderCommand => ({
   type: 'PlaceOrder',
   orderId: '#W1234567',
   payment,
@@ -128,5 +129,48 @@ describe('order aggregate', () => {
       tax: 800,
     });
     expect(view.items).toHaveLength(3);
+  });
+});
+
+describe('cancelling within the undo window', () => {
+  const placedAt = '2026-11-25T10:00:00.000Z';
+  function placed() {
+    const [draft] = orderAggregate.decide(place(), orderAggregate.initialState);
+    return orderAggregate.evolve(orderAggregate.initialState, {
+      ...draft,
+      occurredAt: placedAt,
+    } as unknown as EventEnvelope);
+  }
+  const cancel = (over: Partial<Extract<OrderCommand, { type: 'CancelOrder' }>> = {}): OrderCommand => ({
+    type: 'CancelOrder',
+    orderId: '#W1234567',
+    shopperId: payment.shopperId,
+    reason: 'ordered by mistake',
+    now: new Date(Date.parse(placedAt) + 60_000),
+    undoWindowSeconds: 600,
+    ...over,
+  });
+
+  it('cancels a pending order at no cost and refunds every payment to its method', () => {
+    const [event] = orderAggregate.decide(cancel(), placed());
+    expect(event).toMatchObject({
+      type: 'aftersales.OrderCancelled',
+      payload: {
+        orderId: '#W1234567',
+        withinUndoWindow: true,
+        refunds: [{ amount: 12_300 }],
+        reason: 'ordered by mistake',
+      },
+    });
+    const after = orderAggregate.evolve(placed(), event as unknown as EventEnvelope);
+    expect(() => orderAggregate.decide(cancel(), after)).toThrow(/cancelled, not pending/);
+  });
+
+  it('refuses after the window, for another shopper, or for an unknown order', () => {
+    expect(() => orderAggregate.decide(cancel({ now: new Date(Date.parse(placedAt) + 601_000) }), placed())).toThrow(
+      /undo window/,
+    );
+    expect(() => orderAggregate.decide(cancel({ shopperId: 'mallory' }), placed())).toThrow(/no order/);
+    expect(() => orderAggregate.decide(cancel(), orderAggregate.initialState)).toThrow(/no order/);
   });
 });

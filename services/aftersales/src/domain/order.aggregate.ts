@@ -1,23 +1,53 @@
 import { Aggregate } from '@assent/eventstore';
-import { EventDraft, EventEnvelope, OrderPlaced, PaymentAuthorized, PayloadOf } from '@assent/contracts';
+import {
+  EventDraft,
+  EventEnvelope,
+  OrderCancelled,
+  OrderPlaced,
+  PaymentAuthorized,
+  PayloadOf,
+} from '@assent/contracts';
 import { ORDER_ID_PATTERN } from './order-id';
 import { OrderAddress, OrderLine, OrderStatus } from './order-view';
 
-export type OrderCommand = {
-  type: 'PlaceOrder';
-  /** From `resolveOrderId`; the stream id is this order id. */
-  orderId: string;
-  payment: PayloadOf<typeof PaymentAuthorized>;
-  /** Where to ship: the customer's address on file unless the shopper gave another. */
-  address: OrderAddress;
-};
+export type OrderCommand =
+  | {
+      type: 'CancelOrder';
+      orderId: string;
+      /** The authenticated shopper: only the one who ordered may cancel. */
+      shopperId: string;
+      reason: CancelReason;
+      now: Date;
+      undoWindowSeconds: number;
+    }
+  | {
+      type: 'PlaceOrder';
+      /** From `resolveOrderId`; the stream id is this order id. */
+      orderId: string;
+      payment: PayloadOf<typeof PaymentAuthorized>;
+      /** Where to ship: the customer's address on file unless the shopper gave another. */
+      address: OrderAddress;
+    };
 
 export interface OrderState {
   orderId: string | null;
   mandateId: string | null;
   shopperId: string | null;
+  conversationId: string | null;
   status: OrderStatus | null;
   total: number;
+  placedAt: string | null;
+  payments: Array<{ amount: number; paymentMethodId: string }>;
+}
+
+export type CancelReason = PayloadOf<typeof OrderCancelled>['reason'];
+
+/** A cancellation the order's state does not allow; nothing changes. */
+export class OrderCancellationRefused extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'OrderCancellationRefused';
+  }
 }
 
 /** The stream of this order id already holds another mandate's order: pick the next candidate id. */
@@ -54,10 +84,45 @@ export function expandLines(summary: PayloadOf<typeof PaymentAuthorized>['summar
 
 /** An order, from the authorized payment that created it. Its stream id is the order id. */
 export const orderAggregate: Aggregate<OrderState, OrderCommand> = {
-  initialState: { orderId: null, mandateId: null, shopperId: null, status: null, total: 0 },
+  initialState: {
+    orderId: null,
+    mandateId: null,
+    shopperId: null,
+    conversationId: null,
+    status: null,
+    total: 0,
+    placedAt: null,
+    payments: [],
+  },
 
   decide(command, state): EventDraft[] {
     switch (command.type) {
+      case 'CancelOrder': {
+        if (state.orderId === null || state.shopperId !== command.shopperId) {
+          throw new OrderCancellationRefused(`no order ${command.orderId}`);
+        }
+        if (state.status !== 'pending') throw new OrderCancellationRefused(`the order is ${state.status}, not pending`);
+        const age = command.now.getTime() - Date.parse(state.placedAt!);
+        if (age > command.undoWindowSeconds * 1000) {
+          throw new OrderCancellationRefused(
+            `the ${Math.round(command.undoWindowSeconds / 60)}-minute undo window has passed; ask after-sales to cancel`,
+          );
+        }
+        return [
+          {
+            type: OrderCancelled.type,
+            payload: {
+              conversationId: state.conversationId!,
+              turnId: `cancel-${state.orderId}`,
+              orderId: state.orderId,
+              shopperId: state.shopperId,
+              reason: command.reason,
+              withinUndoWindow: true,
+              refunds: state.payments.map((p) => ({ ...p })),
+            } satisfies PayloadOf<typeof OrderCancelled>,
+          },
+        ];
+      }
       case 'PlaceOrder': {
         const { payment, orderId } = command;
         if (state.orderId !== null) {
@@ -101,8 +166,21 @@ export const orderAggregate: Aggregate<OrderState, OrderCommand> = {
     switch (event.type) {
       case OrderPlaced.type: {
         const p = event.payload as PayloadOf<typeof OrderPlaced>;
-        return { orderId: p.orderId, mandateId: p.mandateId, shopperId: p.shopperId, status: p.status, total: p.total };
+        return {
+          orderId: p.orderId,
+          mandateId: p.mandateId,
+          shopperId: p.shopperId,
+          conversationId: p.conversationId,
+          status: p.status,
+          total: p.total,
+          placedAt: event.occurredAt,
+          payments: p.paymentHistory
+            .filter((h) => h.transactionType === 'payment')
+            .map((h) => ({ amount: h.amount, paymentMethodId: h.paymentMethodId })),
+        };
       }
+      case OrderCancelled.type:
+        return { ...state, status: 'cancelled' };
       default:
         return state;
     }

@@ -1,9 +1,16 @@
-import { Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, NotFoundException, Param, Patch, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { OutboxRelayRunner } from '@assent/bus';
+import { EventStore } from '@assent/eventstore';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ZodPipe } from '@assent/runtime';
+import { CurrentPrincipal, openApiSchema, Principal, Roles, ZodPipe } from '@assent/runtime';
 import { CatalogRepository } from '../persistence/catalog-repository';
+
+const ItemChange = z
+  .object({ price: z.number().int().min(1).max(100_000_000).optional(), available: z.boolean().optional() })
+  .strict()
+  .refine((c) => c.price !== undefined || c.available !== undefined, 'give a price or availability');
 
 const ListQuery = z.object({
   q: z.string().max(200).optional(),
@@ -18,6 +25,8 @@ export class ProductsController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly catalog: CatalogRepository,
+    private readonly store: EventStore,
+    private readonly relay: OutboxRelayRunner,
   ) {}
 
   @Get('products')
@@ -31,6 +40,38 @@ export class ProductsController {
       limit: query.limit,
       offset: query.offset,
     });
+  }
+
+  /** Operators correct prices and stock; the change reaches cart, payment and intent as an event. */
+  @Patch('items/:itemId')
+  @Roles('operator')
+  @ApiOperation({ summary: "Change an item's price (cents) or availability (operator role)" })
+  @ApiBody({ schema: openApiSchema(ItemChange) })
+  async updateItem(
+    @Param('itemId') itemId: string,
+    @Body(new ZodPipe(ItemChange)) change: z.infer<typeof ItemChange>,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const product = await this.dataSource.transaction(async (manager) => {
+      const updated = await this.catalog.updateItem(manager, itemId, change);
+      if (!updated) return null;
+      const history = await this.store.readStream(manager, `product-${updated.productId}`);
+      await this.store.append(
+        manager,
+        `product-${updated.productId}`,
+        history.length,
+        [{ type: 'catalog.ProductCatalogued', payload: updated }],
+        {
+          correlationId: `catalog-change-${itemId}`,
+          causationId: null,
+          actor: { kind: 'operator', id: principal.subject },
+        },
+      );
+      return updated;
+    });
+    if (!product) throw new NotFoundException(`no item ${itemId}`);
+    this.relay.nudge();
+    return product.variants.find((v) => v.itemId === itemId);
   }
 
   @Get('items/:itemId')

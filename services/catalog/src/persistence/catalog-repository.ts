@@ -189,6 +189,37 @@ export class CatalogRepository {
   }
 
   /**
+   * Changes an item's price or availability (an operator's correction, a supplier's feed) and returns
+   * its whole product as `catalog.ProductCatalogued` announces it; null for an unknown item.
+   */
+  async updateItem(
+    manager: EntityManager,
+    itemId: string,
+    change: { price?: number; available?: boolean },
+  ): Promise<SeededProduct | null> {
+    const [updated] = (await manager.query(
+      // In a CTE: TypeORM answers a bare UPDATE ... RETURNING with [rows, count] rather than rows.
+      `WITH changed AS (
+         UPDATE ${this.s}.items SET price_cents = coalesce($2::int, price_cents), available = coalesce($3::boolean, available)
+         WHERE item_id = $1 RETURNING product_id
+       ) SELECT * FROM changed`,
+      [itemId, change.price ?? null, change.available ?? null],
+    )) as Array<{ product_id: string }>;
+    if (!updated) return null;
+    const rows = (await manager.query(
+      `SELECT item_id, product_id, name, options, price_cents, available FROM ${this.s}.items
+       WHERE product_id = $1 ORDER BY item_id`,
+      [updated.product_id],
+    )) as ItemRow[];
+    const items = rows.map(toItem);
+    return {
+      productId: updated.product_id,
+      name: items[0].name,
+      variants: items.map((i) => ({ itemId: i.itemId, options: i.options, price: i.price, available: i.available })),
+    };
+  }
+
+  /**
    * A page of products with their variants: by name, or by relevance to `query`, which matches a
    * product's name (typos too) or, when every word is found there, its name and option values.
    */

@@ -60,8 +60,11 @@ export class StepUpCodes {
     now: Date,
   ): Promise<'verified' | 'wrong_code' | 'locked'> {
     const rows = (await manager.query(
-      `UPDATE ${this.s}.step_up_codes SET attempts = attempts + 1 WHERE confirmation_id = $1
-       RETURNING code_hash, expires_at, attempts`,
+      // In a CTE: TypeORM answers a bare UPDATE ... RETURNING with [rows, count] rather than rows.
+      `WITH tried AS (
+         UPDATE ${this.s}.step_up_codes SET attempts = attempts + 1 WHERE confirmation_id = $1
+         RETURNING code_hash, expires_at, attempts
+       ) SELECT * FROM tried`,
       [confirmationId],
     )) as Array<{ code_hash: string; expires_at: Date | string; attempts: number }>;
     const row = rows[0];

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { HandlerContext, HandlesEvent } from '@assent/bus';
+import { HandlerContext, HandlesEvent, PermanentHandlerError } from '@assent/bus';
 import {
   CartCheckedOut,
   CartMandateGranted,
@@ -9,13 +9,14 @@ import {
   IntentMandateCreated,
   ItemAdded,
   ItemRemoved,
+  OrderCancelled,
   PayloadOf,
   PricingPolicy,
   ProductCatalogued,
 } from '@assent/contracts';
 import { EventStore, executeCommand, foldEvents } from '@assent/eventstore';
 import { MandateKeys, verifyCartMandate } from '@assent/mandates';
-import { checkMandate } from '../domain/mandate-verification';
+import { checkMandate, signedFieldsProblem } from '../domain/mandate-verification';
 import { choosePaymentMethod } from '../domain/payment-method-choice';
 import {
   authorizeKey,
@@ -79,6 +80,48 @@ export class PaymentEventsConsumer {
   ) {
     const p = event.payload;
     await this.checks.applyCartChange(ctx.manager, p.cartId, p.shopperId, { emptied: true });
+  }
+
+  /** A cancelled order's payments go back where they came from, once (idempotency keys per refund). */
+  @HandlesEvent(OrderCancelled.type)
+  async onOrderCancelled(
+    @Payload() event: EventEnvelope<PayloadOf<typeof OrderCancelled>>,
+    @Ctx() ctx: HandlerContext,
+  ) {
+    const p = event.payload;
+    const streamId = `refund-${p.orderId}`;
+    const history = await this.store.readStream(ctx.manager, streamId);
+    if (history.length > 0) return;
+    const refunds = [];
+    for (const [i, r] of p.refunds.entries()) {
+      const result = await this.provider.refund(ctx.manager, {
+        idempotencyKey: `refund:${p.orderId}:${i}`,
+        paymentMethodId: r.paymentMethodId,
+        shopperId: p.shopperId,
+        amount: r.amount,
+      });
+      // The sandbox refunds what it charged; a refusal here is an operator's problem, never silent.
+      if (result.outcome !== 'approved')
+        throw new PermanentHandlerError(`refund of ${p.orderId} refused: ${result.reason}`);
+      refunds.push({
+        type: 'payment.RefundIssued',
+        payload: {
+          refundId: `${p.orderId}:${i}`,
+          orderId: p.orderId,
+          shopperId: p.shopperId,
+          amount: r.amount,
+          paymentMethodId: r.paymentMethodId,
+          providerReference: result.reference,
+        },
+      });
+    }
+    await this.store.append(
+      ctx.manager,
+      streamId,
+      0,
+      refunds,
+      causedBy(event, { actor: { kind: 'system', id: 'payment' } }),
+    );
   }
 
   @HandlesEvent(CartMandateGranted.type)
@@ -146,6 +189,8 @@ export class PaymentEventsConsumer {
     const verified = await verifyCartMandate(this.keys, mandate.jws, now);
     if (!verified.ok) return { refused: verified.reason, code: verified.code, reconfirm: false };
     const { claims } = verified;
+    const mismatch = signedFieldsProblem(mandate, claims);
+    if (mismatch) return mismatch;
     if (!(await this.checks.spend(ctx.manager, claims.jti, paymentIdFor(claims.jti)))) {
       return { refused: 'this mandate was used already', code: 'replayed_mandate', reconfirm: false };
     }

@@ -41,6 +41,31 @@ export class LiveCartBehindError extends Error {
 }
 
 /**
+ * The event must say exactly what consent signed: nothing unsigned is trusted. Checked before the
+ * mandate is spent, so a doctored copy of a used mandate is reported as what it is.
+ */
+export function signedFieldsProblem(
+  event: PayloadOf<typeof CartMandateGranted>,
+  claims: CartMandateClaims,
+): Refusal | null {
+  const invalid = (refused: string): Refusal => ({ refused, code: 'invalid_mandate', reconfirm: false });
+  if (claims.jti !== event.mandateId) return invalid('the mandate id is not the signed one');
+  if (claims.sub !== event.shopperId) return invalid('the mandate was signed for another shopper');
+  if (claims.cart.id !== event.cartId || claims.cart.hash !== event.cartHash)
+    return invalid('the cart is not the signed one');
+  if (claims.cart.total !== event.amount || claims.cart.total !== event.summary.total) {
+    return invalid('the amount is not the signed total');
+  }
+  const signedLines = JSON.stringify(claims.cart.lines);
+  const eventLines = JSON.stringify(
+    event.summary.lines.map((l) => ({ itemId: l.itemId, quantity: l.quantity, unitPrice: l.unitPrice })),
+  );
+  if (signedLines !== eventLines) return invalid('the lines are not the signed ones');
+
+  return null;
+}
+
+/**
  * Checks a signed mandate (already verified: signature, key id, expiry) against what it claims to
  * bind and against the world as payment sees it now. Returns a refusal or null (charge it).
  * - the event's fields must be exactly the signed ones (nothing unsigned is trusted);
@@ -58,20 +83,9 @@ export function checkMandate(input: {
   now: Date;
 }): Refusal | null {
   const { event, claims, liveCart, prices, intentMandates, pricing, now } = input;
+  const mismatch = signedFieldsProblem(event, claims);
+  if (mismatch) return mismatch;
   const invalid = (refused: string): Refusal => ({ refused, code: 'invalid_mandate', reconfirm: false });
-  if (claims.jti !== event.mandateId) return invalid('the mandate id is not the signed one');
-  if (claims.sub !== event.shopperId) return invalid('the mandate was signed for another shopper');
-  if (claims.cart.id !== event.cartId || claims.cart.hash !== event.cartHash)
-    return invalid('the cart is not the signed one');
-  if (claims.cart.total !== event.amount || claims.cart.total !== event.summary.total) {
-    return invalid('the amount is not the signed total');
-  }
-  const signedLines = JSON.stringify(claims.cart.lines);
-  const eventLines = JSON.stringify(
-    event.summary.lines.map((l) => ({ itemId: l.itemId, quantity: l.quantity, unitPrice: l.unitPrice })),
-  );
-  if (signedLines !== eventLines) return invalid('the lines are not the signed ones');
-
   if (!liveCart || liveCart.shopperId !== claims.sub) return invalid('there is no such cart for this shopper');
   if (liveCart.lineChanges < claims.cart.lineChanges) {
     throw new LiveCartBehindError(liveCart.cartId, liveCart.lineChanges, claims.cart.lineChanges);
