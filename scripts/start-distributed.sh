@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs each of the six services as its own process against Kafka and PostgreSQL.
-#   DATABASE_URL=postgres://... KAFKA_BROKERS=127.0.0.1:9092 ASSENT_JWT_SECRET=... npm run start:distributed
+#   DATABASE_URL=postgres://... KAFKA_BROKERS=127.0.0.1:9092 ASSENT_JWT_SECRET=... \
+#   ASSENT_MANDATE_SIGNING_KEY='{...private Ed25519 JWK with kid...}' \
+#   ASSENT_MANDATE_VERIFICATION_KEYS='{"keys":[...public JWKs...]}' npm run start:distributed
+# (`npm run assent -- mandate-keys` prints a fresh pair.)
 # Ports: intent 3001 (the shoppers' conversation API), catalog 3002, cart 3003, consent 3004,
 # payment 3005, aftersales 3006 (BASE_PORT moves them all). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for var in DATABASE_URL KAFKA_BROKERS ASSENT_JWT_SECRET; do
+for var in DATABASE_URL KAFKA_BROKERS ASSENT_JWT_SECRET ASSENT_MANDATE_SIGNING_KEY ASSENT_MANDATE_VERIFICATION_KEYS; do
   if [[ -z "${!var:-}" ]]; then
     echo "start:distributed needs $var (see README: Running against Kafka and PostgreSQL)" >&2
     exit 2

@@ -7,6 +7,7 @@ require('@assent/telemetry/register');
 
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { generateMandateKeyPair } from '@assent/mandates';
 import { accessTokenSecret, issueAccessToken, Role, ROLES } from '@assent/runtime';
 import { shutdownTelemetry } from '@assent/telemetry';
 import { runBatch } from './batch';
@@ -21,7 +22,11 @@ const USAGE = `usage: npm run assent -- <command>
   chat [--url <deployment>] [--as <user_id>]
         a terminal chat; uses the Assent on PORT (default 3000) if one is running, else starts one in memory
   token <user_id> [--role shopper|agent|analyst|operator] [--ttl 12h]
-        prints a development access token (signed with ASSENT_JWT_SECRET or the local development secret)`;
+        prints a development access token (signed with ASSENT_JWT_SECRET or the local development secret)
+  mandate-keys [--kid <id>]
+        prints a fresh Ed25519 key pair for signing cart mandates, as the two environment variables
+        ASSENT_MANDATE_SIGNING_KEY (consent only) and ASSENT_MANDATE_VERIFICATION_KEYS (payment; add old
+        public keys to the JWKS to rotate without refusing mandates in flight)`;
 
 async function embeddedOrRemote(url: string | undefined, inMemory: boolean) {
   if (url) return { url, secret: accessTokenSecret(), close: async () => {} };
@@ -81,6 +86,16 @@ async function main(argv: string[]): Promise<number> {
       if (!positionals[0] || !ROLES.includes(role)) throw new UsageError('token <user_id> [--role ...]');
       process.stdout.write(
         `${await issueAccessToken({ subject: positionals[0], roles: [role] }, accessTokenSecret(), values.ttl)}\n`,
+      );
+      return 0;
+    }
+    case 'mandate-keys': {
+      const { values } = parseArgs({ args: rest, options: { kid: { type: 'string' } } });
+      const kid = values.kid ?? `mandate-${new Date().toISOString().slice(0, 10)}`;
+      const { privateJwk, publicJwk } = await generateMandateKeyPair(kid);
+      process.stdout.write(
+        `ASSENT_MANDATE_SIGNING_KEY='${JSON.stringify(privateJwk)}'\n` +
+          `ASSENT_MANDATE_VERIFICATION_KEYS='${JSON.stringify({ keys: [publicJwk] })}'\n`,
       );
       return 0;
     }
