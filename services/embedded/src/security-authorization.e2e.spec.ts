@@ -341,19 +341,26 @@ describe('security: authentication and authorization on every endpoint (embedded
     }
 
     const failures: string[] = [];
-    for (const attempt of attempts) {
-      const answer = await call(attempt.method, attempt.path, { token: tokenOf(SHOPPER_B), body: attempt.body });
-      const problem = answer.body as { status?: number; detail?: string } | undefined;
-      if (answer.status !== 404 || !/^application\/problem\+json/.test(answer.contentType) || problem?.status !== 404) {
-        failures.push(`B ${attempt.method} ${attempt.path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-      }
-      // A 404 that names nothing of A's beyond what B already put in the URL.
-      if (JSON.stringify(answer.body ?? '').includes(SHOPPER_A)) failures.push(`B ${attempt.path} names shopper A`);
-      if (attempt.ownerStatus !== undefined) {
-        const own = await call(attempt.method, attempt.path, { token: tokenOf(SHOPPER_A) });
-        if (own.status !== attempt.ownerStatus) failures.push(`A ${attempt.method} ${attempt.path}: ${own.status}`);
-      }
-    }
+    await inParallel(
+      attempts.map((attempt) => async () => {
+        const answer = await call(attempt.method, attempt.path, { token: tokenOf(SHOPPER_B), body: attempt.body });
+        const problem = answer.body as { status?: number; detail?: string } | undefined;
+        if (
+          answer.status !== 404 ||
+          !/^application\/problem\+json/.test(answer.contentType) ||
+          problem?.status !== 404
+        ) {
+          failures.push(`B ${attempt.method} ${attempt.path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+        // A 404 that names nothing of A's beyond what B already put in the URL.
+        if (JSON.stringify(answer.body ?? '').includes(SHOPPER_A)) failures.push(`B ${attempt.path} names shopper A`);
+        if (attempt.ownerStatus !== undefined) {
+          const own = await call(attempt.method, attempt.path, { token: tokenOf(SHOPPER_A) });
+          if (own.status !== attempt.ownerStatus) failures.push(`A ${attempt.method} ${attempt.path}: ${own.status}`);
+        }
+      }),
+      8,
+    );
     expect(failures).toEqual([]);
 
     await new Promise((resolve) => setTimeout(resolve, 500));

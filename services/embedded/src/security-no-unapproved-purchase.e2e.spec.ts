@@ -41,7 +41,7 @@ const SEARCHES = [
  * Deliberately wider than what Assent reads as a yes, so no generated text can be a real approval.
  */
 const APPROVING_WORD =
-  /^(?:y|ya|yes+|yeah|yea|yep|yup|yas|sure|ok|okay|okey|k|kk|confirm|confirmed|approve|approved|agree|accept|affirmative|absolutely|definitely|correct|proceed|go|do|it|sounds|looks|good|right|perfect|course|fine|great|buy|purchase|pay)$/;
+  /^(?:y|ya|yes+|yeah|yea|yep|yup|yas|sure|ok|okay|okey|k|kk|confirm|confirmed|approve|approved|agree|accept|affirmative|absolutely|definitely|correct|proceed|go|do|sounds|looks|good|right|perfect|course|fine|great|buy|purchase|pay)$/;
 
 /** Whether a text could be a short approving answer (the plain words, as the intent model reads them). */
 function couldApprove(text: string): boolean {
@@ -58,39 +58,39 @@ function couldApprove(text: string): boolean {
 
 const sixDigits = fc.integer({ min: 0, max: 999_999 }).map((n) => String(n).padStart(6, '0'));
 
-/** One shopper message, never an approving answer. */
-const message: fc.Arbitrary<string> = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...SEARCHES) },
-  {
-    weight: 3,
-    arbitrary: fc.constantFrom(
-      'add the first one to my cart',
-      'add the second one',
-      'add the first one',
-      'the cheapest one',
-    ),
-  },
-  { weight: 1, arbitrary: fc.constantFrom('remove it', 'remove the first one from my cart', 'delete it from my cart') },
-  { weight: 3, arbitrary: fc.constantFrom('check out', 'checkout', 'place the order', "I'm done shopping") },
-  { weight: 1, arbitrary: fc.constantFrom('no', 'cancel', 'no thanks', 'never mind', 'not now') },
-  { weight: 1, arbitrary: fc.constantFrom('show my cart', "what's in my cart") },
-  // Injections are not answers by construction (the injection test checks each against a pending confirmation).
-  { weight: 3, arbitrary: fc.constantFrom(...INJECTIONS) },
-  {
-    weight: 3,
-    arbitrary: fc
-      .oneof(
-        fc.string({ maxLength: 30 }),
-        fc.string({ unit: 'binary', maxLength: 30 }),
-        fc.string({ unit: 'grapheme', maxLength: 20 }),
-        sixDigits,
-        fc.integer().map(String),
-        fc.double({ noNaN: true }).map(String),
-        fc.tuple(fc.constantFrom('my code is', 'code:', ''), sixDigits).map(([a, b]) => `${a} ${b}`.trim()),
-      )
-      .filter((text) => !couldApprove(text)),
-  },
-);
+const ADDS = ['add the first one to my cart', 'add the second one', 'add the first one', 'the cheapest one'];
+
+/** One shopper message, never an approving answer; `adds` false leaves out putting items in the cart. */
+function shopperMessage(adds = true): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...SEARCHES) },
+    { weight: adds ? 3 : 0, arbitrary: fc.constantFrom(...ADDS) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('remove it', 'remove the first one from my cart', 'delete it from my cart'),
+    },
+    { weight: 3, arbitrary: fc.constantFrom('check out', 'checkout', 'place the order', "I'm done shopping") },
+    { weight: 1, arbitrary: fc.constantFrom('no', 'cancel', 'no thanks', 'never mind', 'not now') },
+    { weight: 1, arbitrary: fc.constantFrom('show my cart', "what's in my cart") },
+    // Injections are not answers by construction (the injection test checks each against a pending confirmation).
+    { weight: 3, arbitrary: fc.constantFrom(...INJECTIONS) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .oneof(
+          fc.string({ maxLength: 30 }),
+          fc.string({ unit: 'binary', maxLength: 30 }),
+          fc.string({ unit: 'grapheme', maxLength: 20 }),
+          sixDigits,
+          fc.integer().map(String),
+          fc.double({ noNaN: true }).map(String),
+          fc.tuple(fc.constantFrom('my code is', 'code:', ''), sixDigits).map(([a, b]) => `${a} ${b}`.trim()),
+        )
+        .filter((text) => !couldApprove(text)),
+    },
+  );
+}
+const message = shopperMessage();
 
 /** Half the conversations go straight to a pending confirmation first, so the rest is said to one. */
 const conversation: fc.Arbitrary<string[]> = fc.oneof(
@@ -108,6 +108,7 @@ interface StoredEvent {
 describe('security: no purchase without an answered confirmation (property, embedded)', () => {
   let assent: EmbeddedAssent;
   let shopper: ShopperClient;
+  let token: string;
   /** Step-up codes as consent sends them, by confirmation id (the control may need one). */
   const codes = new Map<string, string>();
 
@@ -122,7 +123,8 @@ describe('security: no purchase without an answered confirmation (property, embe
         },
       },
     });
-    shopper = new ShopperClient(assent.url, await issueAccessToken({ subject: SHOPPER, roles: ['shopper'] }, secret));
+    token = await issueAccessToken({ subject: SHOPPER, roles: ['shopper'] }, secret);
+    shopper = new ShopperClient(assent.url, token);
   }, 180_000);
 
   afterAll(() => assent?.close());
@@ -182,8 +184,11 @@ describe('security: no purchase without an answered confirmation (property, embe
   }, 180_000);
 
   it('control: the same kind of conversation, then check out and yes, places exactly one order', async () => {
+    // Without adds in the generated part: the cart then holds the french press alone. (With other
+    // items added before it, payment refuses the approved cart; see the known-bug test below.)
+    const withoutAdds = fc.array(shopperMessage(false), { minLength: 1, maxLength: 8 });
     await fc.assert(
-      fc.asyncProperty(conversation, async (texts) => {
+      fc.asyncProperty(withoutAdds, async (texts) => {
         const id = await shopper.startConversation();
         await say(id, texts);
         const [, , asked, answered] = await say(id, [
@@ -210,4 +215,62 @@ describe('security: no purchase without an answered confirmation (property, embe
       { numRuns: 4 },
     );
   }, 120_000);
+
+  // Known bug: payment's live copy of a cart keeps its lines in a jsonb object keyed by item id, so it
+  // hands them back in key order, and the cart hash it recomputes from them is order-sensitive. A cart
+  // whose items were added out of item-id order never matches the approved hash: every yes is answered
+  // with payment.PaymentRejected (cart_changed) and the same confirmation again. It fails closed (nothing
+  // is charged), but the shopper can never buy that cart. Remove `.failing` once payment keeps the order.
+  it.failing(
+    'buys a cart whose items were added out of item-id order (known bug: payment refuses it)',
+    async () => {
+      const id = await shopper.startConversation();
+      const turns = await say(id, [
+        'I need a yoga mat',
+        'add the first one',
+        'I want a french press coffee maker',
+        'add the first one to my cart',
+        'check out',
+        'yes',
+      ]);
+      expect(turns[4].kind).toBe('confirmation_required');
+      expect(turns[5]).toMatchObject({ kind: 'order_placed' });
+    },
+    60_000,
+  );
+
+  // Known bug: a message with a lone UTF-16 surrogate is valid JSON, but PostgreSQL's json refuses it, so
+  // the utterance's append fails and the shopper gets a 500. Nothing is bought, and the conversation
+  // goes on; remove `.failing` once the intent service answers such text (as it does a NUL).
+  it('buys nothing and keeps the conversation usable after a message with a lone surrogate', async () => {
+    const id = await shopper.startConversation();
+    const statuses = await sendRaw(id, ['\ud800', 'a\udc00b']);
+    expect(statuses.every((status) => status === 200 || status === 500)).toBe(true);
+    const turns = await say(id, ['I want a french press coffee maker', 'add the first one to my cart', 'check out']);
+    expect(turns.map((t) => t.kind)).toEqual(['suggestions', 'info', 'confirmation_required']);
+    expect(purchaseSteps(await eventsOf(id))).toEqual([]);
+  }, 60_000);
+
+  it.failing(
+    'answers a message with a lone surrogate without a server error (known bug: 500)',
+    async () => {
+      const id = await shopper.startConversation();
+      expect(await sendRaw(id, ['\ud800'])).toEqual([200]);
+    },
+    60_000,
+  );
+
+  async function sendRaw(id: string, texts: string[]): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const text of texts) {
+      const response = await fetch(`${assent.url}/v1/conversations/${id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
+      await response.text();
+      statuses.push(response.status);
+    }
+    return statuses;
+  }
 });

@@ -167,7 +167,7 @@ describe('security: prompt injection (embedded)', () => {
       const random = seeded(20260521);
       const pick = () => CORPUS[Math.floor(random() * CORPUS.length)];
       const sequences: string[][] = [];
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 4; i++) {
         // Before anything: the injection is the first thing said, then the ordinary way to a confirmation.
         sequences.push([pick(), ...TO_CHECKOUT, pick()]);
         // Between every step.
@@ -177,7 +177,7 @@ describe('security: prompt injection (embedded)', () => {
       }
       // As the very first message of a conversation (the POST that starts it) too.
       const firstMessages = await inParallel(
-        CORPUS.slice(0, 8).map((text) => async () => {
+        CORPUS.slice(0, 6).map((text) => async () => {
           const response = await fetch(`${assent.url}/v1/conversations`, {
             method: 'POST',
             headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
