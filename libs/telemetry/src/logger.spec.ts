@@ -14,10 +14,16 @@ function capture() {
 
 describe('createLogger', () => {
   let otel: InMemoryTelemetry;
+  // These tests log at info; a LOG_LEVEL from the caller's shell must not silence them.
+  const level = process.env.LOG_LEVEL;
   beforeAll(() => {
+    delete process.env.LOG_LEVEL;
     otel = startInMemoryTelemetry('logger-spec');
   });
-  afterAll(() => otel.shutdown());
+  afterAll(() => {
+    if (level !== undefined) process.env.LOG_LEVEL = level;
+    return otel.shutdown();
+  });
 
   it('stamps trace_id and span_id of the active span, service, ISO time and level label', () => {
     const { lines, destination } = capture();

@@ -40,7 +40,8 @@ interface Child {
 /** `node [-r register] -e script` with only the given OTEL_* variables. */
 function node(script: string, env: Record<string, string>, preload = true): Child {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS'),
+    // LOG_LEVEL too: these children must log at the default level whatever the caller's shell says.
+    Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS' && k !== 'LOG_LEVEL'),
   );
   const args = [...(preload ? ['-r', join(lib, 'register.js')] : []), '-e', script];
   const child = spawn(process.execPath, args, {

@@ -87,7 +87,7 @@ describe('order aggregate', () => {
   it('decides nothing when the same payment places the order again', () => {
     const [event] = orderAggregate.decide(place(), orderAggregate.initialState);
     const state = foldEvents(orderAggregate, [envelope(event.type, event.payload)]);
-    expect(state).toEqual({
+    expect(state).toMatchObject({
       orderId: '#W1234567',
       mandateId: 'mandate-1',
       shopperId: 'ava_1',
