@@ -9,6 +9,8 @@ import { ConversationViews, TurnView } from '../persistence/conversation-views';
 import { VocabularyStore } from '../persistence/vocabulary';
 import { TurnWaiter } from './turn-waiter';
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 export const conversationStream = (conversationId: string) => `conversation-${conversationId}`;
 
 export class TurnSettings {
@@ -52,8 +54,9 @@ export class Conversations {
   /** Records what the shopper said, decides what it means, and waits (bounded) for the turn's answer. */
   async say(conversationId: string, shopperId: string, text: string): Promise<TurnView> {
     await this.assertOwner(conversationId, shopperId);
-    // PostgreSQL text cannot hold NUL; it becomes U+FFFD, which still reads as unreadable input.
-    text = text.replaceAll('\u0000', '\uFFFD');
+    // PostgreSQL text cannot hold NUL or half a surrogate pair; they become U+FFFD, which still reads
+    // as unreadable input.
+    text = text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
     const turnId = newEventId();
     const meta: EventMetadata = {
       correlationId: conversationId,

@@ -92,12 +92,15 @@ export function checkMandate(input: {
   }
   const changed = (refused: string): Refusal => ({ refused, code: 'cart_changed', reconfirm: true });
   if (liveCart.lineChanges > claims.cart.lineChanges) return changed('the cart changed after you approved it');
+  // In the approved order: the cart hash depends on it, and the live cart is a set of quantities.
+  const liveQuantities = new Map(liveCart.lines.map((l) => [l.itemId, l.quantity]));
+  if (liveQuantities.size !== event.summary.lines.length) return changed('the cart changed after you approved it');
   const lines = [];
-  for (const line of liveCart.lines) {
-    const price = prices.get(line.itemId);
-    if (!price || !price.available) return changed(`item ${line.itemId} is no longer available`);
-    const approved = event.summary.lines.find((l) => l.itemId === line.itemId);
-    if (!approved) return changed('the cart changed after you approved it');
+  for (const approved of event.summary.lines) {
+    if (liveQuantities.get(approved.itemId) !== approved.quantity)
+      return changed('the cart changed after you approved it');
+    const price = prices.get(approved.itemId);
+    if (!price || !price.available) return changed(`${approved.name} is no longer available`);
     lines.push({ ...approved, unitPrice: price.price });
   }
   const live = priceCart(lines, pricing);
