@@ -3,6 +3,7 @@ import { BACKBONE_OPTIONS, ServiceBackboneOptions } from '@assent/bus';
 import { OperationsModule, ServiceRuntime, shoppingBackbone } from '@assent/runtime';
 import { Conversations, TurnSettings } from './application/conversations';
 import { IntentEventsConsumer } from './application/intent-events.consumer';
+import { TurnMetrics } from './application/turn-metrics';
 import { TurnWaiter } from './application/turn-waiter';
 import { INTENT_MODEL, IntentModel, RulesIntentModel } from './domain/intent-model';
 import { ConversationsController } from './http/conversations.controller';
@@ -37,6 +38,7 @@ export class IntentModule {
           inject: [BACKBONE_OPTIONS],
         },
         TurnWaiter,
+        TurnMetrics,
         Conversations,
       ],
     };

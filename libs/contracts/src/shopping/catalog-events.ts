@@ -34,6 +34,8 @@ const SearchRecord = TurnRef.extend({
   candidatesConsidered: z.number().int().nonnegative(),
   rankerVersion: z.string(),
   modelVersion: z.string(),
+  /** How long the search and ranking took. */
+  searchMs: z.number().nonnegative().optional(),
 });
 
 export const ProductsSuggested = defineEvent({

@@ -21,6 +21,10 @@ export const IntentCaptured = defineEvent({
         refinesTurnId: z.string().nullable(),
         confidence: z.number().min(0).max(1),
         model: ModelInfo,
+        /** Set when the configured language model could not be used and the rules model answered. */
+        fallback: z.object({ from: z.string(), reason: z.string() }).nullable(),
+        /** How long understanding took (model call included). */
+        modelMs: z.number().nonnegative(),
       }),
     },
   ],
@@ -95,7 +99,20 @@ export type DialogueUpdate = z.infer<typeof DialogueUpdate>;
 /** The turn's final answer, as returned to the shopper, and what it changed in the dialogue. */
 export const TurnAnswered = defineEvent({
   type: 'intent.TurnAnswered',
-  versions: [{ schema: TurnRef.extend({ answer: TurnAnswer, dialogue: DialogueUpdate }) }],
+  versions: [
+    {
+      schema: TurnRef.extend({
+        answer: TurnAnswer,
+        dialogue: DialogueUpdate,
+        /** Where the turn's time went: understanding, the catalog search, and utterance to answer. */
+        timings: z.object({
+          modelMs: z.number().nonnegative().nullable(),
+          catalogMs: z.number().nonnegative().nullable(),
+          totalMs: z.number().nonnegative(),
+        }),
+      }),
+    },
+  ],
 });
 
 export const intentEvents = [

@@ -21,12 +21,14 @@ export class CatalogEventsConsumer {
     @Ctx() ctx: HandlerContext,
   ) {
     const captured = event.payload;
+    const started = performance.now();
     const candidates = await this.catalog.findCandidates(ctx.manager, captured.intent);
     const ranked = rankCandidates(captured.intent, candidates);
     const draft = decideSuggestion(captured, ranked, {
       ranker: RANKER_VERSION,
       model: `${captured.model.name}/${captured.model.version}`,
     });
+    (draft.payload as { searchMs?: number }).searchMs = Math.round((performance.now() - started) * 1000) / 1000;
     // One search per turn: the stream's expected version 0 refuses a second answer to it.
     await this.store.append(ctx.manager, `search-${captured.turnId}`, 0, [draft], causedBy(event));
   }

@@ -37,6 +37,8 @@ function captured(intent: ShoppingIntent): IntentCapturedPayload {
     refinesTurnId: null,
     confidence: 0.9,
     model: { name: 'rules', version: '1' },
+    fallback: null,
+    modelMs: 1,
   };
 }
 

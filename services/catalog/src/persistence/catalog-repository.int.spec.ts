@@ -226,6 +226,8 @@ describe.each([
           refinesTurnId: null,
           confidence: 1,
           model: { name: 'rules', version: '1' },
+          fallback: null,
+          modelMs: 1,
         },
         rankCandidates(intent, candidates),
         { ranker: RANKER_VERSION, model: 'rules@1' },

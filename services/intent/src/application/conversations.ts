@@ -1,12 +1,26 @@
-import { ForbiddenException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { EventMetadata, newEventId, TurnAnswered, PayloadOf } from '@assent/contracts';
-import { EventStore, executeCommand, foldEvents, StreamVersionConflictError } from '@assent/eventstore';
+import {
+  DialogueUpdate,
+  EventMetadata,
+  newEventId,
+  PayloadOf,
+  TurnAnswer,
+  TurnAnswered,
+  TurnRef,
+} from '@assent/contracts';
+import { EventStore, foldEvents, StreamVersionConflictError } from '@assent/eventstore';
 import { OutboxRelayRunner } from '@assent/bus';
-import { conversationAggregate, ConversationCommand, dialogueContext } from '../domain/conversation.aggregate';
-import { INTENT_MODEL, IntentModel } from '../domain/intent-model';
+import {
+  conversationAggregate,
+  ConversationCommand,
+  dialogueContext,
+  turnTimings,
+} from '../domain/conversation.aggregate';
+import { INTENT_MODEL, IntentModel, understandWithProvenance } from '../domain/intent-model';
 import { ConversationViews, TurnView } from '../persistence/conversation-views';
 import { VocabularyStore } from '../persistence/vocabulary';
+import { TurnMetrics } from './turn-metrics';
 import { TurnWaiter } from './turn-waiter';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -37,7 +51,10 @@ export class Conversations {
     private readonly relay: OutboxRelayRunner,
     private readonly settings: TurnSettings,
     @Inject(INTENT_MODEL) private readonly model: IntentModel,
+    private readonly metrics: TurnMetrics,
   ) {}
+
+  private readonly logger = new Logger('Conversations');
 
   async start(shopperId: string): Promise<string> {
     const conversationId = newEventId();
@@ -69,18 +86,28 @@ export class Conversations {
       // version makes sure it was decided on the state it read.
       const history = await this.store.readStream(this.dataSource.manager, streamId);
       const state = foldEvents(conversationAggregate, history);
-      const understanding = await this.model.understand({
+      const verdict = await understandWithProvenance(this.model, {
         text: text.slice(0, this.settings.maxUtteranceLength + 1),
         context: dialogueContext(state),
         vocabulary: await this.vocabulary.load(this.dataSource.manager),
       });
+      const fallback = verdict.fallback ? { from: this.model.name, reason: verdict.fallback.reason } : null;
+      if (fallback && attempt === 1) {
+        this.logger.warn(
+          { from: fallback.from, reason: fallback.reason, modelMs: Math.round(verdict.modelMs) },
+          'model fallback',
+        );
+      }
+      this.metrics.understood(verdict.model.name, verdict.modelMs, fallback);
       const command: ConversationCommand = {
         type: 'ReceiveUtterance',
         turn: { conversationId, turnId },
         shopperId,
         text: text.slice(0, this.settings.maxUtteranceLength),
-        understanding,
-        model: { name: this.model.name, version: this.model.version },
+        understanding: verdict.understanding,
+        model: verdict.model,
+        fallback,
+        modelMs: Math.round(verdict.modelMs * 1000) / 1000,
       };
       const decided = conversationAggregate.decide(command, state);
       try {
@@ -94,7 +121,9 @@ export class Conversations {
           await this.views.openTurn(manager, turnId, conversationId, state.turns + 1);
           const immediate = events.find((e) => e.type === TurnAnswered.type);
           if (immediate) {
-            await this.views.answerTurn(manager, turnId, (immediate.payload as PayloadOf<typeof TurnAnswered>).answer);
+            const p = immediate.payload as PayloadOf<typeof TurnAnswered>;
+            await this.views.answerTurn(manager, turnId, p.answer);
+            this.metrics.answered(p.answer.kind, p.timings);
           }
         });
         break;
@@ -128,20 +157,24 @@ export class Conversations {
   /** Another service's event answers a turn of this conversation (first answer wins). */
   async answerFromEvent(
     manager: EntityManager,
-    command: Extract<ConversationCommand, { type: 'AnswerTurn' }>,
+    answer: { turn: TurnRef; answer: TurnAnswer; dialogue: DialogueUpdate; catalogMs: number | null },
     meta: EventMetadata,
   ): Promise<void> {
-    const { events } = await executeCommand(
-      this.store,
+    const streamId = conversationStream(answer.turn.conversationId);
+    const history = await this.store.readStream(manager, streamId);
+    const state = foldEvents(conversationAggregate, history);
+    const timings = turnTimings(state, answer.turn.turnId, new Date(), answer.catalogMs);
+    const events = await this.store.append(
       manager,
-      conversationAggregate,
-      conversationStream(command.turn.conversationId),
-      command,
+      streamId,
+      history.length,
+      conversationAggregate.decide({ type: 'AnswerTurn', ...answer, timings }, state),
       meta,
     );
     if (events.length > 0) {
-      await this.views.answerTurn(manager, command.turn.turnId, command.answer);
-      this.waiter.answered(command.turn.turnId);
+      await this.views.answerTurn(manager, answer.turn.turnId, answer.answer);
+      this.metrics.answered(answer.answer.kind, timings);
+      this.waiter.answered(answer.turn.turnId);
     }
   }
 }

@@ -92,9 +92,10 @@ export class IntentEventsConsumer {
     const result = turnAnswerFor(event);
     if (!result) return;
     const { conversationId, turnId } = event.payload as TurnRef;
+    const searchMs = (event.payload as { searchMs?: number }).searchMs;
     await this.conversations.answerFromEvent(
       ctx.manager,
-      { type: 'AnswerTurn', turn: { conversationId, turnId }, ...result },
+      { turn: { conversationId, turnId }, ...result, catalogMs: searchMs ?? null },
       causedBy(event, { actor: { kind: 'system', id: 'intent' } }),
     );
   }

@@ -54,6 +54,8 @@ class Conversation {
       text: 'words',
       understanding,
       model: { name: 'rules', version: '1' },
+      fallback: null,
+      modelMs: 1,
     };
     return this.apply(conversationAggregate.decide(command, this.state));
   }
@@ -64,6 +66,7 @@ class Conversation {
       turn: { conversationId: 'c1', turnId },
       answer: a,
       dialogue,
+      timings: { modelMs: 1, catalogMs: 2, totalMs: 5 },
     };
     return this.apply(conversationAggregate.decide(command, this.state), causationId);
   }
@@ -170,6 +173,8 @@ describe('conversation aggregate', () => {
       text: ' 042917 ',
       understanding: digits,
       model: { name: 'rules', version: '1' },
+      fallback: null,
+      modelMs: 1,
     };
     const [, relayed] = conversationAggregate.decide(command, c.state);
     expect(relayed).toMatchObject({

@@ -3,6 +3,7 @@ import {
   CartSummary,
   ConfirmationAnswered,
   DialogueUpdate,
+  IntentCaptured,
   EventDraft,
   EventEnvelope,
   PayloadOf,
@@ -38,7 +39,11 @@ export interface ConversationState {
   pendingConfirmation: PendingConfirmation | null;
   /** Turns waiting for another service's answer. */
   openTurns: string[];
+  /** When each open turn started and how long understanding it took, for its timings. */
+  turnClock: Record<string, { startedAt: string; modelMs: number | null }>;
 }
+
+export type TurnTimings = PayloadOf<typeof TurnAnswered>['timings'];
 
 export type ConversationCommand =
   | {
@@ -48,8 +53,11 @@ export type ConversationCommand =
       text: string;
       understanding: Understanding;
       model: { name: string; version: string };
+      /** Set when the configured language model failed and the rules model answered instead. */
+      fallback: { from: string; reason: string } | null;
+      modelMs: number;
     }
-  | { type: 'AnswerTurn'; turn: TurnRef; answer: TurnAnswer; dialogue: DialogueUpdate };
+  | { type: 'AnswerTurn'; turn: TurnRef; answer: TurnAnswer; dialogue: DialogueUpdate; timings: TurnTimings };
 
 export function dialogueContext(state: ConversationState): DialogueContext {
   return {
@@ -66,8 +74,23 @@ export function dialogueContext(state: ConversationState): DialogueContext {
   };
 }
 
-function answered(turn: TurnRef, a: TurnAnswer, dialogue: DialogueUpdate = {}): EventDraft {
-  return { type: TurnAnswered.type, payload: { ...turn, answer: a, dialogue } };
+function answered(turn: TurnRef, a: TurnAnswer, timings: TurnTimings, dialogue: DialogueUpdate = {}): EventDraft {
+  return { type: TurnAnswered.type, payload: { ...turn, answer: a, dialogue, timings } };
+}
+
+/** Time from a turn's utterance to now, with what the turn's clock recorded. */
+export function turnTimings(
+  state: ConversationState,
+  turnId: string,
+  now: Date,
+  catalogMs: number | null,
+): TurnTimings {
+  const clock = state.turnClock[turnId];
+  return {
+    modelMs: clock?.modelMs ?? null,
+    catalogMs,
+    totalMs: clock ? Math.max(0, now.getTime() - Date.parse(clock.startedAt)) : 0,
+  };
 }
 
 /**
@@ -85,18 +108,21 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
     cart: [],
     pendingConfirmation: null,
     openTurns: [],
+    turnClock: {},
   },
 
   decide(command, state): EventDraft[] {
     if (command.type === 'AnswerTurn') {
       // Only the first answer of a turn counts; late or duplicate answers change nothing.
       if (!state.openTurns.includes(command.turn.turnId)) return [];
-      return [answered(command.turn, command.answer, command.dialogue)];
+      return [answered(command.turn, command.answer, command.timings, command.dialogue)];
     }
     if (state.shopperId !== null && state.shopperId !== command.shopperId) {
       throw new Error('a conversation belongs to one shopper');
     }
     const { turn, shopperId } = command;
+    // An answer decided right here took as long as understanding it.
+    const now: TurnTimings = { modelMs: command.modelMs, catalogMs: null, totalMs: command.modelMs };
     const said: EventDraft = {
       type: UtteranceReceived.type,
       payload: { ...turn, shopperId, text: command.text },
@@ -129,6 +155,8 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
               refinesTurnId: null,
               confidence: u.confidence,
               model: command.model,
+              fallback: command.fallback,
+              modelMs: command.modelMs,
             },
           },
         ];
@@ -136,7 +164,7 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
         return [
           said,
           { type: 'intent.ClarificationRequested', payload: { ...turn, question: u.question, reason: u.reason } },
-          answered(turn, answer('clarification', u.question)),
+          answered(turn, answer('clarification', u.question), now),
         ];
       case 'add_to_cart':
         if (!state.suggestionEventId || !state.suggestions.some((s) => s.itemId === u.itemId)) {
@@ -148,6 +176,7 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
                 'clarification',
                 'Which item would you like? Ask me for something first and I will suggest a few.',
               ),
+              now,
             ),
           ];
         }
@@ -176,7 +205,7 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
             u.kind === 'confirm'
               ? 'There is nothing waiting for your approval, so nothing was bought. Say "check out" when your cart is ready.'
               : 'Okay. Nothing is waiting for your approval.';
-          return [said, answered(turn, answer('info', reply))];
+          return [said, answered(turn, answer('info', reply), now)];
         }
         const payload: PayloadOf<typeof ConfirmationAnswered> = {
           ...turn,
@@ -188,7 +217,7 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
         return [said, { type: ConfirmationAnswered.type, payload }];
       }
       case 'show_cart':
-        return [said, answered(turn, answer('info', describeCart(state.cart)))];
+        return [said, answered(turn, answer('info', describeCart(state.cart)), now)];
       case 'help':
         return [
           said,
@@ -199,6 +228,7 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
               'Tell me what you are looking for (for example "a french press coffee maker under $250"). I will suggest items and say why; ' +
                 'say "add the first one", then "check out", and I will show you the exact total to approve. Nothing is bought without your yes.',
             ),
+            now,
           ),
         ];
     }
@@ -208,9 +238,23 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
     switch (event.type) {
       case 'intent.UtteranceReceived': {
         const p = event.payload as PayloadOf<typeof UtteranceReceived>;
-        return { ...state, conversationId: p.conversationId, shopperId: p.shopperId, turns: state.turns + 1 };
+        return {
+          ...state,
+          conversationId: p.conversationId,
+          shopperId: p.shopperId,
+          turns: state.turns + 1,
+          turnClock: { ...state.turnClock, [p.turnId]: { startedAt: event.occurredAt, modelMs: null } },
+        };
       }
-      case 'intent.IntentCaptured':
+      case 'intent.IntentCaptured': {
+        const p = event.payload as PayloadOf<typeof IntentCaptured>;
+        const clock = state.turnClock[p.turnId];
+        return {
+          ...state,
+          openTurns: [...state.openTurns, p.turnId],
+          turnClock: clock ? { ...state.turnClock, [p.turnId]: { ...clock, modelMs: p.modelMs } } : state.turnClock,
+        };
+      }
       case 'intent.CartItemRequested':
       case 'intent.CartItemRemovalRequested':
       case 'intent.CheckoutAsked':
@@ -222,7 +266,9 @@ export const conversationAggregate: Aggregate<ConversationState, ConversationCom
       case 'intent.TurnAnswered': {
         const p = event.payload as PayloadOf<typeof TurnAnswered>;
         const d = p.dialogue;
-        let next: ConversationState = { ...state, openTurns: state.openTurns.filter((t) => t !== p.turnId) };
+        const { [p.turnId]: _done, ...turnClock } = state.turnClock;
+        void _done;
+        let next: ConversationState = { ...state, openTurns: state.openTurns.filter((t) => t !== p.turnId), turnClock };
         if (d.intent) next.lastIntent = d.intent;
         if (p.answer.kind === 'suggestions' && d.suggestionEventId) {
           next.suggestionEventId = d.suggestionEventId;

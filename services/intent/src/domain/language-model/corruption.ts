@@ -32,6 +32,7 @@ export interface CorruptionOptions {
 
 const REPLACEMENT = '\uFFFD';
 // C0 and C1 control characters other than tab, line feed and carriage return (and DEL).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // UTF-8 read as Latin-1 or Windows-1252: "Ã©" for é, "â€™" for ’, "Â " for a no-break space, "ï¿½" for U+FFFD.

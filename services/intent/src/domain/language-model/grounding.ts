@@ -1,8 +1,14 @@
 import type { ShoppingIntent } from '@assent/contracts';
 import { CONFIDENCE, type UnderstandInput, type Understanding } from '../understanding';
-import { GENERIC_HEADS, GENERIC_VALUE_WORDS, PRODUCT_SYNONYMS, STOPWORDS, UNSOLD_NOUNS } from '../understanding/lexicon';
+import {
+  GENERIC_HEADS,
+  GENERIC_VALUE_WORDS,
+  PRODUCT_SYNONYMS,
+  STOPWORDS,
+  UNSOLD_NOUNS,
+} from '../understanding/lexicon';
 import { phraseNorms, tokenize } from '../understanding/text';
-import { proposalIntent, proposalToUnderstanding, resolveItemReference, type IntentProposal } from './proposal';
+import { proposalIntent, proposalToUnderstanding, type IntentProposal } from './proposal';
 
 /**
  * Grounding: the model proposes, the catalog and the shopper's own words dispose.
@@ -246,7 +252,9 @@ export function trustProposal(proposal: IntentProposal, rules: Understanding, in
     if (!mine) return untrusted(`the model drops ${option} ${values.join(' or ')}`);
     const widened = mine.filter((v) => !values.includes(v));
     if (widened.length > 0) {
-      return untrusted(`the model asks for ${option} ${widened.join(', ')}; the shopper asked for ${values.join(' or ')}`);
+      return untrusted(
+        `the model asks for ${option} ${widened.join(', ')}; the shopper asked for ${values.join(' or ')}`,
+      );
     }
   }
   for (const [option, values] of Object.entries(m.requiredOptions)) {
@@ -254,15 +262,17 @@ export function trustProposal(proposal: IntentProposal, rules: Understanding, in
       if (base.excludedOptions[option]?.includes(v)) {
         return untrusted(`the model requires ${option} ${v}, which the shopper refused`);
       }
-      const narrowing = (base.requiredOptions[option]?.length ?? 0) > 1;
-      if (stated(base.requiredOptions, option, v) && !narrowing) continue;
+      // Keeping the shopper's values as they are needs no support; picking some of them does.
+      const narrowed = values.length < (base.requiredOptions[option]?.length ?? 0);
+      if (stated(base.requiredOptions, option, v) && !narrowed) continue;
       if (stated(last?.requiredOptions, option, v) || valueStated(option, v, s)) continue;
       return untrusted(`the model adds ${option} ${v}; the shopper did not say so`);
     }
   }
   for (const [option, values] of Object.entries(base.excludedOptions)) {
     const dropped = values.filter((v) => !m.excludedOptions[option]?.includes(v));
-    if (dropped.length > 0) return untrusted(`the model drops the shopper's refusal of ${option} ${dropped.join(', ')}`);
+    if (dropped.length > 0)
+      return untrusted(`the model drops the shopper's refusal of ${option} ${dropped.join(', ')}`);
   }
   for (const [option, values] of Object.entries(m.excludedOptions)) {
     for (const v of values) {
@@ -323,5 +333,3 @@ export function groundProposal(proposal: IntentProposal, input: UnderstandInput,
   const verdict = trustProposal(catalog.proposal, rules, input);
   return { ...verdict, dropped: catalog.dropped };
 }
-
-export { resolveItemReference };
