@@ -114,7 +114,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedA
     for (const [service, moduleFor] of Object.entries(services) as Array<
       [ServiceName, (typeof services)[ServiceName]]
     >) {
-      const { app } = await createServiceApp(service, moduleFor(runtime), { secret, docsPath: `docs/${service}` });
+      const { app } = await createServiceApp(service, moduleFor(runtime), {
+        secret,
+        docsPath: `docs/${service}`,
+        logAs: 'embedded',
+      });
       await app.init();
       await app.startAllMicroservices();
       apps.set(service, app);

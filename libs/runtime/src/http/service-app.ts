@@ -23,10 +23,20 @@ export interface ServiceApp {
 export async function createServiceApp(
   service: string,
   module: Type | DynamicModule,
-  options: { secret?: Uint8Array; docsPath?: string } = {},
+  options: {
+    secret?: Uint8Array;
+    docsPath?: string;
+    /**
+     * The `service` label of the logs. Nest keeps one process-wide logger, so services sharing a process
+     * (the embedded default) share a label too.
+     */
+    logAs?: string;
+  } = {},
 ): Promise<ServiceApp> {
   // An explicit adapter rather than Nest's dynamic import of the default one (which jest cannot follow).
-  const app = await NestFactory.create(module, new ExpressAdapter(), { logger: new PinoNestLogger(service) });
+  const app = await NestFactory.create(module, new ExpressAdapter(), {
+    logger: new PinoNestLogger(options.logAs ?? service),
+  });
   app.enableShutdownHooks();
   // Nest tries the filter registered last first: the reused-key problem, then every other error.
   app.useGlobalFilters(new ProblemDetailsFilter(), new IdempotencyProblemFilter());
