@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
-  ArgumentsHost,
   BadRequestException,
   CallHandler,
-  Catch,
   ConflictException,
-  ExceptionFilter,
   ExecutionContext,
   HttpException,
   Injectable,
@@ -58,32 +55,14 @@ export class IdempotencyKeyReusedError extends UnprocessableEntityException {
   static readonly type = 'https://assent.dev/problems/idempotency-key-reused';
 
   constructor() {
-    super(
-      `this ${IDEMPOTENCY_KEY_HEADER} was already used with a different request (method, path or body); ` +
-        'use a new key for a new request',
-    );
-  }
-}
-
-/**
- * The reused-key problem with its own `type`, so clients can tell it from other 422s. Everything else
- * about it (status, detail, instance, content type) is what ProblemDetailsFilter would write.
- */
-@Catch(IdempotencyKeyReusedError)
-export class IdempotencyProblemFilter implements ExceptionFilter {
-  catch(exception: IdempotencyKeyReusedError, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const request = http.getRequest<{ originalUrl?: string; url?: string }>();
-    const response = http.getResponse<HttpResponse>();
-    if (response.headersSent) return;
-    const problem = {
-      ...toProblem(exception, request.originalUrl ?? request.url),
+    // Its own problem `type` and title, so clients can tell it from other 422s (see toProblem).
+    super({
       type: IdempotencyKeyReusedError.type,
       title: 'Idempotency key reused',
-    };
-    response.status(problem.status);
-    response.setHeader('Content-Type', 'application/problem+json');
-    response.end(JSON.stringify(problem));
+      message:
+        `this ${IDEMPOTENCY_KEY_HEADER} was already used with a different request (method, path or body); ` +
+        'use a new key for a new request',
+    });
   }
 }
 

@@ -66,9 +66,11 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
           ? [body.message].flat().join('; ')
           : exception.message;
     const title = HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
+    // An exception may name its own problem type and title (e.g. idempotency-key-reused among 422s).
+    const own = typeof body === 'object' && body !== null ? (body as { type?: unknown; title?: unknown }) : {};
     return {
-      type: `https://assent.dev/problems/${title.replace(/ /g, '-')}`,
-      title: title.charAt(0).toUpperCase() + title.slice(1),
+      type: typeof own.type === 'string' ? own.type : `https://assent.dev/problems/${title.replace(/ /g, '-')}`,
+      title: typeof own.title === 'string' ? own.title : title.charAt(0).toUpperCase() + title.slice(1),
       status,
       detail,
       instance,

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { BACKBONE_OPTIONS, connectEventBus, EventBusServer, ServiceBackboneOptions } from '@assent/bus';
 import { PinoNestLogger } from '@assent/telemetry';
 import { AccessTokenGuard, accessTokenSecret } from './auth';
-import { documentIdempotencyKey, IdempotencyInterceptor, IdempotencyProblemFilter } from './idempotency';
+import { documentIdempotencyKey, IdempotencyInterceptor } from './idempotency';
 import { ProblemDetailsFilter } from './problem';
 
 export interface ServiceApp {
@@ -39,7 +39,7 @@ export async function createServiceApp(
   });
   app.enableShutdownHooks();
   // Nest tries the filter registered last first: the reused-key problem, then every other error.
-  app.useGlobalFilters(new ProblemDetailsFilter(), new IdempotencyProblemFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalGuards(new AccessTokenGuard(app.get(Reflector), options.secret ?? accessTokenSecret()));
   const backbone = app.get<ServiceBackboneOptions>(BACKBONE_OPTIONS);
   app.useGlobalInterceptors(new IdempotencyInterceptor(app.get(DataSource), backbone.schema ?? backbone.service));
