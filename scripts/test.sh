@@ -13,4 +13,6 @@ bash scripts/kafka.sh start
 # PGlite loads its WebAssembly through dynamic import(), which jest's VM only allows with this flag.
 export NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules --no-warnings=ExperimentalWarning"
 export KAFKAJS_NO_PARTITIONER_WARNING=1
+# The services' info logs would bury jest's report; LOG_LEVEL=info brings them back.
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
 exec npx jest --runInBand "$@"
