@@ -2,3 +2,4 @@ export * from './databases';
 export * from './eventually';
 export * from './probe-events';
 export * from './distributed';
+export * from './fake-llm-server';

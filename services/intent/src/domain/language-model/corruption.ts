@@ -210,9 +210,18 @@ function textProblem(text: string, script: 'latin' | 'any'): Corruption | null {
     return { reason: 'symbol_noise', detail: `${noise + punctuation} symbols for ${letters} letters` };
   }
 
-  const run = /(.)\1{15,}/su.exec(text) ?? /(\S{2,8}?)\1{8,}/u.exec(text);
-  if (run)
+  // A sampler stuck in a loop: one character, or a short phrase, over and over.
+  const squeezed = text.replace(/\s+/g, ' ');
+  const run = /(\S)\1{15,}/u.exec(squeezed) ?? /(.{2,16}?)\1{7,}/su.exec(squeezed);
+  if (run && run[1].trim()) {
     return { reason: 'repetition', detail: `"${run[1]}" repeated ${Math.floor(run[0].length / run[1].length)} times` };
+  }
+
+  // Random characters switch case inside words ("qXbT"); product text almost never does ("iPhone" once).
+  const humps = (text.match(/\p{Ll}\p{Lu}/gu) ?? []).length;
+  if (humps >= 5 && humps > 0.05 * letters) {
+    return { reason: 'gibberish', detail: `${humps} case switches inside words for ${letters} letters` };
+  }
 
   // Words of five letters or more without a vowel: keyboard mashing, or bytes decoded as letters.
   const words = text.match(/\p{Script=Latin}{5,}/gu) ?? [];

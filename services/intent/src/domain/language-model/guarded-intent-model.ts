@@ -31,8 +31,6 @@ export type FallbackReason =
   | 'circuit_open'
   /** All model call slots busy and the queue full. */
   | 'bulkhead_full'
-  /** The rules reading is one the model cannot improve on (a dialogue act, an empty or garbled message...). */
-  | 'not_consulted'
   /** A bug of ours, not the model's: answered by rules all the same. */
   | 'internal_error';
 
@@ -47,6 +45,12 @@ export interface TurnProvenance {
   attempts: number;
   /** What the model named that does not exist, dropped before the proposal was judged. */
   dropped: string[];
+  /**
+   * False when the rules reading was final and the model was not asked (a dialogue act such as "yes",
+   * an empty, garbled or overlong message, an injection): the model could only agree or be overruled.
+   * Not a fallback: nothing failed.
+   */
+  consulted: boolean;
 }
 
 export interface GuardedIntentModelOptions {
@@ -89,6 +93,8 @@ export interface GuardedIntentModelOptions {
 
 export const DEFAULT_TURN_DEADLINE_MS = 2000;
 export const ADAPTER_NAME = 'openai-compatible';
+/** Below this much time left in the turn, a model call is not started at all. */
+const MIN_SEND_MS = 25;
 const SCHEMA = { name: 'intent_proposal', schema: proposalJsonSchema() };
 
 /** Kinds the rules reading is final on: the model is not asked (it could only agree or be overruled). */
@@ -130,7 +136,12 @@ export class GuardedIntentModel implements IntentModel {
   private readonly maxTokens: number;
   private readonly now: () => number;
   private readonly onOutcome?: (outcome: TurnProvenance) => void;
-  private readonly counts = { turns: 0, modelAnswers: 0, fallbacks: {} as Partial<Record<FallbackReason, number>> };
+  private readonly counts = {
+    turns: 0,
+    modelAnswers: 0,
+    notConsulted: 0,
+    fallbacks: {} as Partial<Record<FallbackReason, number>>,
+  };
 
   constructor(options: GuardedIntentModelOptions) {
     this.client = options.client;
@@ -181,12 +192,13 @@ export class GuardedIntentModel implements IntentModel {
   }
 
   /** Turns answered, by the model and by each fallback reason, since start. */
-  stats(): { turns: number; modelAnswers: number; fallbacks: Partial<Record<FallbackReason, number>> } {
-    return {
-      turns: this.counts.turns,
-      modelAnswers: this.counts.modelAnswers,
-      fallbacks: { ...this.counts.fallbacks },
-    };
+  stats(): {
+    turns: number;
+    modelAnswers: number;
+    notConsulted: number;
+    fallbacks: Partial<Record<FallbackReason, number>>;
+  } {
+    return { ...this.counts, fallbacks: { ...this.counts.fallbacks } };
   }
 
   async understand(input: UnderstandInput): Promise<Understanding> {
@@ -203,10 +215,11 @@ export class GuardedIntentModel implements IntentModel {
       modelMs: 0,
       attempts: 0,
       dropped: [],
+      consulted: true,
       ...extra,
     });
     if (!consultModel(rules)) {
-      return this.record(byRules('not_consulted', `the rules reading is ${rules.kind}`));
+      return this.record({ ...byRules('internal_error', ''), fallback: null, consulted: false });
     }
     const remaining = this.deadlineMs - (this.now() - started);
     if (remaining < 1) return this.record(byRules('timeout', 'no time left for the model this turn'));
@@ -234,6 +247,7 @@ export class GuardedIntentModel implements IntentModel {
       modelMs,
       attempts: attempts.count,
       dropped: grounding.dropped,
+      consulted: true,
     });
   }
 
@@ -262,6 +276,9 @@ export class GuardedIntentModel implements IntentModel {
     );
     const messages = buildMessages(input);
     return wrap(deadline, retries, this.breaker, this.bulkhead).execute(async ({ signal }) => {
+      // A call that waited in the bulkhead's queue until its turn was nearly over is not sent: the
+      // answer could not arrive in time, and the server has better things to do.
+      if (signal.aborted || left() < MIN_SEND_MS) throw new TaskCancelledError('no time left for a model call');
       attempts.count++;
       const completion = await this.client.complete({ messages, schema: SCHEMA, signal, maxTokens: this.maxTokens });
       return parseProposal(completion.content);
@@ -273,7 +290,8 @@ export class GuardedIntentModel implements IntentModel {
     if (outcome.fallback) {
       const r = outcome.fallback.reason;
       this.counts.fallbacks[r] = (this.counts.fallbacks[r] ?? 0) + 1;
-    } else this.counts.modelAnswers++;
+    } else if (outcome.consulted) this.counts.modelAnswers++;
+    else this.counts.notConsulted++;
     try {
       this.onOutcome?.(outcome);
     } catch {
