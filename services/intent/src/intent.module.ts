@@ -5,7 +5,8 @@ import { Conversations, TurnSettings } from './application/conversations';
 import { IntentEventsConsumer } from './application/intent-events.consumer';
 import { TurnMetrics } from './application/turn-metrics';
 import { TurnWaiter } from './application/turn-waiter';
-import { INTENT_MODEL, IntentModel, RulesIntentModel } from './domain/intent-model';
+import { INTENT_MODEL, IntentModel } from './domain/intent-model';
+import { intentModelFromEnvironment } from './domain/language-model';
 import { ConversationsController } from './http/conversations.controller';
 import { ConversationViews } from './persistence/conversation-views';
 import { intentMigrations } from './persistence/intent.migrations';
@@ -17,7 +18,7 @@ const schemaOf = (options: ServiceBackboneOptions) => options.schema ?? options.
 export class IntentModule {
   static register(
     runtime: ServiceRuntime,
-    model: IntentModel = new RulesIntentModel(),
+    model: IntentModel = intentModelFromEnvironment(),
     settings = TurnSettings.fromEnvironment(),
   ): DynamicModule {
     return {
