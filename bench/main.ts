@@ -10,6 +10,7 @@ import { BenchGroup } from './lib/group';
 const groups: Record<string, () => Promise<BenchGroup>> = {
   backbone: () => import('./backbone'),
   journey: () => import('./journey'),
+  model: () => import('./model'),
 };
 
 async function main(): Promise<number> {

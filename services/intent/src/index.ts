@@ -1,1 +1,2 @@
 export * from './intent.module';
+export { understandRules, vocabularyFromProducts, RulesIntentModel } from './domain/understanding';
