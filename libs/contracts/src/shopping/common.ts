@@ -105,3 +105,19 @@ export const TurnAnswer = z.object({
   confirmation: z.object({ id: z.string(), nonce: z.string(), expiresAt: z.iso.datetime({ offset: true }) }).nullable(),
 });
 export type TurnAnswer = z.infer<typeof TurnAnswer>;
+
+/** A ShoppingIntent with nothing asked for but what `partial` says: no constraint is implied by a default. */
+export function shoppingIntent(partial: Partial<ShoppingIntent> = {}): ShoppingIntent {
+  return {
+    productTypes: [],
+    excludedProductTypes: [],
+    requiredOptions: {},
+    excludedOptions: {},
+    minPrice: null,
+    maxPrice: null,
+    priceSensitive: false,
+    quantity: 1,
+    keywords: [],
+    ...partial,
+  };
+}

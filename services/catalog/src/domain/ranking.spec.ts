@@ -1,5 +1,5 @@
+import { shoppingIntent as intentOf } from '@assent/contracts';
 import { loadProducts, toCents } from '@assent/taubench';
-import { shoppingIntent as intentOf } from './intent';
 import { CandidateItem, checkConstraints, describeConstraints, formatCents, rankCandidates } from './ranking';
 
 /** Every variant of the named τ-bench products, as the repository would return them. */

@@ -1,6 +1,5 @@
-import { InvalidEventError, shoppingRegistry, ShoppingIntent } from '@assent/contracts';
+import { InvalidEventError, ShoppingIntent, shoppingIntent, shoppingRegistry } from '@assent/contracts';
 import { loadProducts, toCents } from '@assent/taubench';
-import { shoppingIntent } from './intent';
 import { CandidateItem, RANKER_VERSION, rankCandidates, RankedCandidates } from './ranking';
 import {
   decideSuggestion,

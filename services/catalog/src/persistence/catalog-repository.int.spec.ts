@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { ShoppingIntent } from '@assent/contracts';
+import { ShoppingIntent, shoppingIntent } from '@assent/contracts';
 import { openServiceDatabase } from '@assent/eventstore';
 import { loadProducts, toCents } from '@assent/taubench';
 import { createPgliteDatabase, createPostgresDatabase, TestDatabase } from '@assent/testing';
-import { shoppingIntent } from '../domain/intent';
 import { RANKER_VERSION, rankCandidates } from '../domain/ranking';
 import { decideSuggestion, NoMatchFoundPayload } from '../domain/suggestion';
 import { CatalogRepository } from './catalog-repository';

@@ -1,4 +1,4 @@
-import type { ShoppingIntent } from '@assent/contracts';
+import { shoppingIntent, type ShoppingIntent } from '@assent/contracts';
 import { CONFIDENCE, type UnderstandInput, type Understanding } from '../understanding';
 import {
   GENERIC_HEADS,
@@ -171,17 +171,7 @@ function amountStated(cents: number, s: Said): boolean {
   return s.numbers.some((n) => Math.round(n * 100) === cents || Math.round(n) === Math.round(cents / 100));
 }
 
-const noIntent = (): ShoppingIntent => ({
-  productTypes: [],
-  excludedProductTypes: [],
-  requiredOptions: {},
-  excludedOptions: {},
-  minPrice: null,
-  maxPrice: null,
-  priceSensitive: false,
-  quantity: 1,
-  keywords: [],
-});
+const noIntent = (): ShoppingIntent => shoppingIntent();
 
 /**
  * Whether a grounded proposal may stand in for the rules reading of the same utterance, and the

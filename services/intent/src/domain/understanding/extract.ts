@@ -1,4 +1,4 @@
-import type { ShoppingIntent } from '@assent/contracts';
+import { shoppingIntent, type ShoppingIntent } from '@assent/contracts';
 import {
   CLAUSE_BOUNDARY_WORDS,
   CURRENCY_WORDS,
@@ -36,17 +36,7 @@ export interface Extraction {
   tokens: Token[];
 }
 
-export const emptyIntent = (): ShoppingIntent => ({
-  productTypes: [],
-  excludedProductTypes: [],
-  requiredOptions: {},
-  excludedOptions: {},
-  minPrice: null,
-  maxPrice: null,
-  priceSensitive: false,
-  quantity: 1,
-  keywords: [],
-});
+export const emptyIntent = (): ShoppingIntent => shoppingIntent();
 
 let lexiconNorms: Set<string> | undefined;
 /** Norms of every hand-written word, so typo repair never rewrites a word it already knows. */
