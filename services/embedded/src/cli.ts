@@ -10,15 +10,20 @@ import { parseArgs } from 'node:util';
 import { generateMandateKeyPair } from '@assent/mandates';
 import { accessTokenSecret, issueAccessToken, Role, ROLES } from '@assent/runtime';
 import { shutdownTelemetry } from '@assent/telemetry';
-import { runBatch } from './batch';
+import { DEFAULT_TIMEOUT_MS, MAX_CONCURRENCY, planBatch, progressReporter, runBatch } from './batch';
 import { ShopperClient } from './client';
 import { startEmbedded } from './embedded';
 
 const USAGE = `usage: npm run assent -- <command>
 
   batch --input <conversations.jsonl> --output <turns.jsonl> [--url <deployment>] [--concurrency N]
-        plays each conversation (as its user_id) and writes one line per conversation;
-        embedded (in memory, seeded) unless --url names a running Assent (signs tokens with ASSENT_JWT_SECRET)
+        [--timeout-ms N] [--resume]
+        plays each conversation (as its user_id) and writes one line per conversation, in input order;
+        embedded (in memory, seeded) unless --url names a running Assent (signs tokens with ASSENT_JWT_SECRET).
+        --concurrency 1..64 (default 4) conversations at a time; --timeout-ms per conversation (default
+        120000): past it the remaining turns are written as error turns. Finished conversations are
+        checkpointed to <output>.checkpoint.jsonl; --resume continues a killed run from it (the same input
+        only), without --resume it is replaced. The output is written whole, at the end.
   chat [--url <deployment>] [--as <user_id>]
         a terminal chat; uses the Assent on PORT (default 3000) if one is running, else starts one in memory
   token <user_id> [--role shopper|agent|analyst|operator] [--ttl 12h]
@@ -45,34 +50,71 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'batch': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          input: { type: 'string' },
-          output: { type: 'string', default: 'turns.jsonl' },
-          url: { type: 'string' },
-          concurrency: { type: 'string', default: '4' },
-        },
-      });
+      let values;
+      try {
+        ({ values } = parseArgs({
+          args: rest,
+          options: {
+            input: { type: 'string' },
+            output: { type: 'string', default: 'turns.jsonl' },
+            url: { type: 'string' },
+            concurrency: { type: 'string', default: '4' },
+            'timeout-ms': { type: 'string', default: String(DEFAULT_TIMEOUT_MS) },
+            resume: { type: 'boolean', default: false },
+          },
+        }));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       if (!values.input) throw new UsageError('batch needs --input');
+      const whole = (flag: string, text: string, max: number) => {
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || n < 1 || n > max)
+          throw new UsageError(`${flag} must be a whole number, 1 to ${max}`);
+        return n;
+      };
+      const concurrency = whole('--concurrency', values.concurrency!, MAX_CONCURRENCY);
+      const timeoutMs = whole('--timeout-ms', values['timeout-ms']!, 2 ** 31 - 1);
+      const output = values.output!;
       const started = Date.now();
-      const assent = await embeddedOrRemote(values.url, true);
+      // Input and checkpoint first: a resume against another input is refused before Assent boots.
+      const plan = await planBatch({ input: values.input, output, resume: values.resume });
+      if (plan.resumed) {
+        process.stderr.write(
+          `batch: resuming from ${plan.checkpoint}: ${plan.kept.size} of ${plan.conversations.length} conversations done` +
+            (plan.resumed.torn ? '; its last line was cut short and is replayed' : '') +
+            (plan.resumed.unreadable ? `; ${plan.resumed.unreadable} unreadable lines are replayed` : '') +
+            '\n',
+        );
+      } else if (values.resume) {
+        process.stderr.write(`batch: no checkpoint at ${plan.checkpoint}, starting from the beginning\n`);
+      }
+      // Everything done already (killed after the last checkpoint line): no Assent needed to write it.
+      const remaining = plan.conversations.length - plan.kept.size;
+      const assent = remaining
+        ? await embeddedOrRemote(values.url, true)
+        : { url: 'http://127.0.0.1:0', secret: new Uint8Array(32), close: async () => {} };
+      const progress = progressReporter(process.stderr);
       try {
         const result = await runBatch({
           input: values.input,
-          output: values.output!,
+          output,
           baseUrl: assent.url,
           secret: assent.secret,
-          concurrency: Number(values.concurrency),
-          onProgress: (done, total) => process.stderr.write(`batch: ${done}/${total} conversations\n`),
+          concurrency,
+          timeoutMs,
+          plan,
+          onProgress: (p) => progress.update(p),
         });
+        progress.finish();
         process.stderr.write(
-          `batch: wrote ${result.conversations} conversations to ${values.output} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+          `batch: wrote ${result.conversations} conversations to ${output} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
             (result.failed ? ` (${result.failed} failed)` : '') +
             '\n',
         );
         return result.failed ? 1 : 0;
       } finally {
+        progress.finish();
         await assent.close();
       }
     }
