@@ -1,8 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointPath, headerLine, parseCheckpoint, sha256 } from './batch-checkpoint';
+import { scoreIntentCases } from '@assent/testing';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DATA = join(ROOT, 'libs', 'testing', 'data');
@@ -53,26 +54,6 @@ async function killWhenCheckpointed(run: Run, output: string, count: number): Pr
   await sleep(random(0, 150));
   run.child.kill('SIGKILL');
   expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
-}
-
-function score(turns: string): string {
-  try {
-    return execFileSync(
-      process.execPath,
-      [
-        join(DATA, 'score-intents.mjs'),
-        '--cases',
-        WIDE,
-        '--turns',
-        turns,
-        '--catalog',
-        join(ROOT, 'libs', 'taubench', 'data', 'products.json'),
-      ],
-      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-  } catch (error) {
-    return (error as { stdout: string }).stdout;
-  }
 }
 
 describe('batch from the command line, killed and resumed', () => {
@@ -128,7 +109,7 @@ describe('batch from the command line, killed and resumed', () => {
     expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(IDS);
     expect(existsSync(checkpointPath(output))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(score(output)).toContain('148 passed, 0 failed');
+    expect(scoreIntentCases(WIDE, output)).toContain('148 passed, 0 failed');
   }, 240_000);
 
   it('refuses to resume against another input, before starting Assent', async () => {

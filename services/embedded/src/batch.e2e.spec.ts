@@ -1,37 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBatch } from './batch';
 import { EmbeddedAssent, startEmbedded } from './embedded';
+import { scoreIntentCases } from '@assent/testing';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DATA = join(ROOT, 'libs', 'testing', 'data');
-
-/** Scores batch output with the agreed scorer, reading items from our copy of the catalog. */
-function score(cases: string, turns: string): { passed: number; failed: number; output: string } {
-  let output: string;
-  try {
-    output = execFileSync(
-      process.execPath,
-      [
-        join(DATA, 'score-intents.mjs'),
-        '--cases',
-        cases,
-        '--turns',
-        turns,
-        '--catalog',
-        join(ROOT, 'libs', 'taubench', 'data', 'products.json'),
-      ],
-      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-  } catch (error) {
-    output = (error as { stdout: string }).stdout;
-  }
-  const [, passed, failed] = /(\d+) passed, (\d+) failed/.exec(output) ?? [];
-  return { passed: Number(passed), failed: Number(failed), output };
-}
 
 describe('batch mode on the embedded default', () => {
   let assent: EmbeddedAssent;
@@ -65,7 +41,7 @@ describe('batch mode on the embedded default', () => {
         .map((l) => (JSON.parse(l) as { id: string }).id);
       // One line per conversation, in input order.
       expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(ids);
-      const scored = score(join(DATA, file), output);
+      const scored = { output: scoreIntentCases(join(DATA, file), output) };
       expect(scored.output).toContain(`${count} passed, 0 failed`);
     },
     180_000,

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { issueAccessToken } from '@assent/runtime';
 import {
@@ -12,7 +11,7 @@ import {
   sha256,
   writeFileAtomic,
 } from './batch-checkpoint';
-import type { ShopperTurn } from './client';
+import { ShopperClient, type ShopperTurn } from './client';
 
 export const MAX_CONCURRENCY = 64;
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -117,49 +116,6 @@ export async function planBatch(options: { input: string; output: string; resume
   return plan;
 }
 
-/**
- * The shopper API with every request bound to the conversation's deadline. ShopperClient bounds
- * each request on its own, which would let a conversation run on for turns × 60 s.
- */
-class DeadlineShopper {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-    private readonly deadline: AbortSignal,
-  ) {}
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(new URL(path, this.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.any([this.deadline, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
-    });
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as T) : (undefined as T);
-    if (!response.ok) {
-      const detail = (parsed as { detail?: string } | undefined)?.detail ?? text;
-      throw new Error(`${method} ${path}: ${response.status} ${detail}`);
-    }
-    return parsed;
-  }
-
-  async startConversation(): Promise<string> {
-    return (await this.request<{ id: string }>('POST', '/v1/conversations', {})).id;
-  }
-
-  /** Says something and returns the turn, polling while it is still pending. */
-  async say(conversationId: string, text: string): Promise<ShopperTurn> {
-    const until = Date.now() + PENDING_DEADLINE_MS;
-    let turn = await this.request<ShopperTurn>('POST', `/v1/conversations/${conversationId}/messages`, { text });
-    while (turn.kind === 'pending' && Date.now() < until) {
-      await sleep(100, undefined, { signal: this.deadline });
-      turn = await this.request<ShopperTurn>('GET', `/v1/conversations/${conversationId}/turns/${turn.turn_id}`);
-    }
-    return turn;
-  }
-}
-
 async function playConversation(
   c: Conversation,
   index: number,
@@ -171,11 +127,11 @@ async function playConversation(
   try {
     const shopper = c.user_id ?? `guest-${index + 1}`;
     const token = await issueAccessToken({ subject: shopper, roles: ['shopper'] }, options.secret);
-    const api = new DeadlineShopper(options.baseUrl, token, deadline);
+    const api = new ShopperClient(options.baseUrl, token, REQUEST_TIMEOUT_MS, deadline);
     const conversationId = await api.startConversation();
     for (const text of c.turns) {
       deadline.throwIfAborted();
-      turns.push(batchTurn(await api.say(conversationId, text)));
+      turns.push(batchTurn(await api.say(conversationId, text, PENDING_DEADLINE_MS)));
     }
   } catch (error) {
     failed = true;

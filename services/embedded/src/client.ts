@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** A small client for the shopper API, used by the batch runner and the terminal chat. */
 export interface ShopperTurn {
   turn_id: string;
@@ -14,7 +16,10 @@ export class ShopperClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
+    /** Each request's own limit. */
     private readonly timeoutMs = 60000,
+    /** Aborts everything this client does (the batch's per-conversation deadline). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -22,7 +27,9 @@ export class ShopperClient {
       method,
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: this.signal
+        ? AbortSignal.any([this.signal, AbortSignal.timeout(this.timeoutMs)])
+        : AbortSignal.timeout(this.timeoutMs),
     });
     const text = await response.text();
     const parsed = text ? (JSON.parse(text) as T) : (undefined as T);
@@ -42,7 +49,7 @@ export class ShopperClient {
     const deadline = Date.now() + deadlineMs;
     let turn = (await this.request<ShopperTurn>('POST', `/v1/conversations/${conversationId}/messages`, { text })).body;
     while (turn.kind === 'pending' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100, undefined, { signal: this.signal });
       turn = (await this.request<ShopperTurn>('GET', `/v1/conversations/${conversationId}/turns/${turn.turn_id}`)).body;
     }
     return turn;

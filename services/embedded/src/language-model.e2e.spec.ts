@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { FakeLlmBehaviour, llmGarbage, startFakeLlmServer } from '@assent/testing';
+import { FakeLlmBehaviour, llmGarbage, scoreIntentCases, startFakeLlmServer } from '@assent/testing';
 import { runBatch } from './batch';
 import { startEmbedded } from './embedded';
 
@@ -12,26 +11,6 @@ const ROOT = join(__dirname, '..', '..', '..');
 const DATA = join(ROOT, 'libs', 'testing', 'data');
 const CASES = join(DATA, 'intent-cases.dev.jsonl');
 const DEADLINE_MS = 400;
-
-function score(turns: string): string {
-  try {
-    return execFileSync(
-      process.execPath,
-      [
-        join(DATA, 'score-intents.mjs'),
-        '--cases',
-        CASES,
-        '--turns',
-        turns,
-        '--catalog',
-        join(ROOT, 'libs', 'taubench', 'data', 'products.json'),
-      ],
-      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-  } catch (error) {
-    return (error as { stdout: string }).stdout;
-  }
-}
 
 const turnCount = readFileSync(CASES, 'utf8')
   .trim()
@@ -87,7 +66,7 @@ describe.each<[string, FakeLlmBehaviour, RegExp]>([
     const result = await runBatch({ input: CASES, output, baseUrl: assent.url, secret: assent.secret, concurrency: 1 });
     const elapsed = Date.now() - started;
     expect(result.failed).toBe(0);
-    expect(score(output)).toContain('28 passed, 0 failed');
+    expect(scoreIntentCases(CASES, output)).toContain('28 passed, 0 failed');
     // Sequential turns, each bounded by the deadline; the constant covers the services' own work.
     expect(elapsed).toBeLessThan(turnCount * DEADLINE_MS + 15_000);
     expect(llm.requests.length).toBeGreaterThan(0);
