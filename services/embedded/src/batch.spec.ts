@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatProgress, planBatch, progressReporter, runBatch } from './batch';
 import { CheckpointMismatchError, checkpointPath, entryLine, headerLine, sha256 } from './batch-checkpoint';
+import { eventually } from '@assent/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'assent-batch-unit-'));
 const conversations = [
@@ -112,9 +113,12 @@ describe('the conversation deadline', () => {
         expect.objectContaining({ kind: 'error', reply: 'conversation timed out after 300 ms (--timeout-ms)' }),
       );
     }
-    // The server saw both message requests go away at the deadline, not at the 60 s request limit.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(aborted).toEqual(['/v1/conversations/c1/messages', '/v1/conversations/c1/messages']);
+    // The server saw both message requests go away at the deadline, not at the 60 s request limit
+    // (the close reaches the server a moment later, longer on a busy machine).
+    await eventually(
+      () => expect(aborted).toEqual(['/v1/conversations/c1/messages', '/v1/conversations/c1/messages']),
+      5000,
+    );
   });
 });
 

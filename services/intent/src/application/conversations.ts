@@ -93,9 +93,9 @@ export class Conversations {
       });
       const fallback = verdict.fallback ? { from: this.model.name, reason: verdict.fallback.reason } : null;
       if (fallback && attempt === 1) {
+        // Reason and timing only: the shopper's words stay out of the log.
         this.logger.warn(
-          { from: fallback.from, reason: fallback.reason, modelMs: Math.round(verdict.modelMs) },
-          'model fallback',
+          `model fallback: ${fallback.from} -> rules (${fallback.reason}) after ${Math.round(verdict.modelMs)} ms`,
         );
       }
       this.metrics.understood(verdict.model.name, verdict.modelMs, fallback);
