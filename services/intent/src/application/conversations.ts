@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   DialogueUpdate,
@@ -134,7 +134,7 @@ export class Conversations {
     }
     this.relay.nudge();
     const turn = await this.waiter.wait(conversationId, turnId, this.settings.answerTimeoutMs);
-    if (!turn) throw new ForbiddenException('the turn vanished');
+    if (!turn) throw new Error(`turn ${turnId} was not recorded`);
     return turn;
   }
 
