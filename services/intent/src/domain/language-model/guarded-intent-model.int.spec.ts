@@ -1,40 +1,8 @@
 import { llmGarbage, startFakeLlmServer, userText, type FakeLlmBehaviour, type FakeLlmServer } from '@assent/testing';
-import { loadProducts, toCents } from '@assent/taubench';
-import { understandRules, vocabularyFromProducts, type DialogueContext, type SuggestionRef } from '../understanding';
+import { understandRules } from '../understanding';
 import { GuardedIntentModel, type GuardedIntentModelOptions, type TurnProvenance } from './guarded-intent-model';
 import { OpenAiCompatibleClient } from './openai-compatible-client';
-import type { IntentProposal } from './proposal';
-
-const products = loadProducts();
-const vocabulary = vocabularyFromProducts(products);
-const fresh = (): DialogueContext => ({ lastIntent: null, suggestions: [], cart: [], pendingConfirmation: false });
-const proposal = (p: Partial<IntentProposal> = {}): IntentProposal => ({
-  kind: 'search',
-  product_types: [],
-  excluded_product_types: [],
-  required_options: {},
-  excluded_options: {},
-  min_price: null,
-  max_price: null,
-  price_sensitive: false,
-  quantity: 1,
-  item_reference: null,
-  ...p,
-});
-function shown(name: string, count = 3): SuggestionRef[] {
-  const p = Object.values(products).find((x) => x.name === name);
-  if (!p) throw new Error(name);
-  return Object.values(p.variants)
-    .filter((v) => v.available)
-    .slice(0, count)
-    .map((v) => ({
-      itemId: v.item_id,
-      productId: p.product_id,
-      name: p.name,
-      price: toCents(v.price),
-      options: v.options,
-    }));
-}
+import { fresh, proposal, shown, vocabulary } from '../test-fixtures';
 
 const FRENCH_PRESS = 'I would like a french press coffee maker under $250';
 const frenchPress = proposal({

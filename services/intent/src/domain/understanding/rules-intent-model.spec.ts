@@ -1,12 +1,8 @@
 import type { ShoppingIntent } from '@assent/contracts';
-import { loadProducts, toCents } from '@assent/taubench';
 import { RulesIntentModel, understandRules } from './rules-intent-model';
-import type { DialogueContext, ProductVocabulary, SuggestionRef, Understanding } from './types';
+import type { DialogueContext, ProductVocabulary, Understanding } from './types';
 import { vocabularyFromProducts } from './vocabulary';
-
-const products = loadProducts();
-const vocabulary = vocabularyFromProducts(products);
-const fresh = (): DialogueContext => ({ lastIntent: null, suggestions: [], cart: [], pendingConfirmation: false });
+import { fresh, products, shown, vocabulary } from '../test-fixtures';
 
 function understand(text: string, context: DialogueContext = fresh()): Understanding {
   return understandRules(text, context, vocabulary);
@@ -16,22 +12,6 @@ function search(text: string, context?: DialogueContext): ShoppingIntent & { ref
   const u = understand(text, context);
   if (u.kind !== 'search') throw new Error(`expected a search for "${text}", got ${JSON.stringify(u)}`);
   return { ...u.intent, refinement: u.refinement, confidence: u.confidence };
-}
-
-/** Suggestions as the catalog would show them: the product's first available variants. */
-function shown(name: string, count = 3): SuggestionRef[] {
-  const p = Object.values(products).find((x) => x.name === name);
-  if (!p) throw new Error(name);
-  return Object.values(p.variants)
-    .filter((v) => v.available)
-    .slice(0, count)
-    .map((v) => ({
-      itemId: v.item_id,
-      productId: p.product_id,
-      name: p.name,
-      price: toCents(v.price),
-      options: v.options,
-    }));
 }
 
 describe('vocabularyFromProducts', () => {
