@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { deadLetterTopic, EventEnvelope, eventTopic, newEventId } from '@assent/contracts';
-import { EventStore, openServiceDatabase, OutboxRelay, SchemaMigration } from '@assent/eventstore';
+import { EventStore, openServiceDatabase, OutboxRelay, OutboxRelayOptions, SchemaMigration } from '@assent/eventstore';
 import { testing } from '@assent/telemetry';
 import {
   createPgliteDatabase,
@@ -72,8 +72,13 @@ interface Rig {
   consumerDb: DataSource;
 }
 
-async function startApps(db: TestDatabase, transport: BusTransport, namespace: string) {
-  const common = { namespace, database: db.target, transport, registry: probeRegistry(), relay: { idleMs: 5 } };
+async function startApps(
+  db: TestDatabase,
+  transport: BusTransport,
+  namespace: string,
+  relay: OutboxRelayOptions = { idleMs: 5 },
+) {
+  const common = { namespace, database: db.target, transport, registry: probeRegistry(), relay };
   const producerModule = await Test.createTestingModule({
     imports: [EventBusModule.forService({ ...common, service: 'probe' })],
   }).compile();
@@ -361,5 +366,65 @@ describe('embedded transport durability', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('embedded transport on PGlite', () => {
+  const HOUR = 3_600_000;
+
+  /** Counts the statements PGlite runs from now on. */
+  function countStatements(db: TestDatabase): () => number {
+    const pglite = db.host!.db;
+    let n = 0;
+    const query = pglite.query.bind(pglite);
+    const exec = pglite.exec.bind(pglite);
+    pglite.query = ((...args: Parameters<typeof query>) => (n++, query(...args))) as typeof pglite.query;
+    pglite.exec = ((...args: Parameters<typeof exec>) => (n++, exec(...args))) as typeof pglite.exec;
+    return () => n;
+  }
+
+  async function withApps(
+    transport: EmbeddedTransport,
+    relay: OutboxRelayOptions,
+    body: (db: TestDatabase, apps: { producer: INestApplication; consumer: INestApplication }) => Promise<void>,
+  ) {
+    const db = await createPgliteDatabase();
+    const apps = await startApps(db, transport, uniqueName('it'), relay);
+    try {
+      await body(db, apps);
+    } finally {
+      await apps.consumer.close();
+      await apps.producer.close();
+      await transport.close();
+      await db.drop();
+    }
+  }
+
+  it('delivers on the in-process commit signal alone, with no poll to find the events', async () => {
+    // Relay and subscriber poll once an hour: whatever arrives came through the signals.
+    await withApps(new EmbeddedTransport({ idleMs: HOUR }), { idleMs: HOUR }, async (_db, apps) => {
+      const store = apps.producer.get(EventStore);
+      const producerDb = apps.producer.get(DataSource);
+      // Let the start-up polls run dry and both loops fall asleep.
+      await new Promise((r) => setTimeout(r, 200));
+      for (let n = 1; n <= 3; n++) {
+        await producerDb.transaction((m) => store.append(m, 'order-signal', n - 1, [ping(n)], meta));
+        await eventually(async () => {
+          const rows = await apps.consumer.get(DataSource).query(`SELECT n FROM watcher.pings ORDER BY seq`);
+          expect(rows.map((r: { n: number }) => r.n)).toHaveLength(n);
+        }, 5_000);
+      }
+    });
+  });
+
+  it('leaves the database alone while idle, with its default polls', async () => {
+    await withApps(new EmbeddedTransport(), {}, async (db) => {
+      await new Promise((r) => setTimeout(r, 200));
+      const statements = countStatements(db);
+      await new Promise((r) => setTimeout(r, 2000));
+      // One relay (a transaction of 4 statements per look) and one subscriber (one read per look),
+      // each looking every few seconds. Polling every few milliseconds ran over two thousand.
+      expect(statements()).toBeLessThanOrEqual(20);
+    });
   });
 });

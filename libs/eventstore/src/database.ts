@@ -16,6 +16,14 @@ export interface ServiceDatabaseOptions {
 }
 
 /**
+ * True for a database inside this process (PGlite, which TypeORM gets as a custom driver): every
+ * commit on it is made here, so an in-process signal can stand in for polling.
+ */
+export function isInProcessDatabase(dataSource: DataSource): boolean {
+  return (dataSource.options as { driver?: unknown }).driver !== undefined;
+}
+
+/**
  * Opens a service's DataSource and brings its schema up to date with migrations (never
  * `synchronize`). The same SQL runs on PostgreSQL and on PGlite.
  */

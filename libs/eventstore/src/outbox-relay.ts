@@ -1,5 +1,6 @@
 import { Client, ClientConfig } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { isInProcessDatabase } from './database';
 import { quoteIdent } from './migrations';
 import { onOutboxCommit } from './outbox-signal';
 
@@ -40,6 +41,7 @@ export interface OutboxRelayOptions {
   /**
    * How often an idle relay looks at the outbox. A commit through the relay's own DataSource that
    * appended to this schema's outbox wakes it at once; the poll finds appends made elsewhere.
+   * Default: DEFAULT_RELAY_IDLE_MS on a PostgreSQL server, DEFAULT_IN_PROCESS_IDLE_MS on PGlite.
    */
   idleMs?: number;
   onError?: (error: unknown) => void;
@@ -54,6 +56,13 @@ export interface OutboxRelayOptions {
 
 export const DEFAULT_RELAY_BATCH = 1000;
 export const DEFAULT_RELAY_IDLE_MS = 10;
+/**
+ * Idle poll of the relay and of the embedded transport's subscribers on PGlite. Every append there
+ * commits in this process and wakes them, so the poll is only a safety net. Polling every few
+ * milliseconds kept the single PGlite session busy when nothing happened (a whole core for the six
+ * embedded services) and queued every real query behind the polls.
+ */
+export const DEFAULT_IN_PROCESS_IDLE_MS = 5000;
 
 interface OutboxRow {
   position: string;
@@ -109,7 +118,9 @@ export class OutboxRelay {
   }
 
   private get idleMs(): number {
-    return this.options.idleMs ?? DEFAULT_RELAY_IDLE_MS;
+    return (
+      this.options.idleMs ?? (isInProcessDatabase(this.dataSource) ? DEFAULT_IN_PROCESS_IDLE_MS : DEFAULT_RELAY_IDLE_MS)
+    );
   }
 
   /**
@@ -192,8 +203,8 @@ export class OutboxRelay {
   }
 
   private backoff(failures: number): number {
-    // Back off on repeated failures (a broker or database outage) up to 5 s.
-    return Math.min(5000, Math.max(this.idleMs, 10) * 2 ** Math.min(failures, 9));
+    // Back off on repeated failures (a broker or database outage) from 20 ms up to 5 s.
+    return Math.min(5000, 10 * 2 ** Math.min(failures, 9));
   }
 
   private async runInTransactions(): Promise<void> {
@@ -219,7 +230,6 @@ export class OutboxRelay {
     if (this.options.ownConnection === false || !this.publisher.external) return undefined;
     const o = this.dataSource.options as {
       type: string;
-      driver?: unknown;
       replication?: unknown;
       url?: string;
       host?: string;
@@ -231,8 +241,8 @@ export class OutboxRelay {
       connectTimeoutMS?: number;
       applicationName?: string;
     };
-    // PGlite comes as a custom driver with one session; it cannot spare one for the relay.
-    if (o.type !== 'postgres' || o.driver || o.replication) return undefined;
+    // PGlite has one session; it cannot spare one for the relay.
+    if (o.type !== 'postgres' || isInProcessDatabase(this.dataSource) || o.replication) return undefined;
     return {
       connectionString: o.url,
       host: o.host,
