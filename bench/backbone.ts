@@ -37,7 +37,19 @@ import { BusMessage, DeliverySink, EventDispatcher, KafkaTransport } from '@asse
 import { createPostgresDatabase, kafkaBrokers, probeRegistry, TestDatabase, uniqueName } from '@assent/testing';
 import { deleteTopics, RawKafka } from './lib/kafka';
 import { benchMeta, ping, probeEnvelope, probeMessage } from './lib/probe';
-import { Counter, cpuMeter, diag, emit, Figure, log, machineLoad, now, openLoop, percentile } from './lib/report';
+import {
+  Counter,
+  cpuFields,
+  cpuMeter,
+  diag,
+  emit,
+  Figure,
+  log,
+  machineLoad,
+  now,
+  openLoop,
+  percentile,
+} from './lib/report';
 import { BenchContext } from './lib/group';
 import { embeddedFigures } from './backbone-embedded';
 import {
@@ -449,10 +461,7 @@ async function throughputRound(
         produce_rate: total / ((bProduced - b0) / 1000),
         end_to_end_rate: total / ((b1 - b0) / 1000),
         ms: b1 - b0,
-        machine_cpu_pct: usage.machineBusyPct,
-        machine_cpu_ms_per_event: usage.machineCpuMs / total,
-        node_cpu_pct: usage.nodeCpuPct,
-        event_loop_pct: usage.eventLoopPct,
+        ...cpuFields(usage, total),
       });
     }
     return b1 - b0;
@@ -491,10 +500,7 @@ async function throughputRound(
         relay_batch: cfg.relayBatch,
         partitions: cfg.partitions,
         consumer_concurrency: cfg.consumerConcurrency,
-        machine_cpu_pct: usage.machineBusyPct,
-        machine_cpu_ms_per_event: usage.machineCpuMs / total,
-        node_cpu_pct: usage.nodeCpuPct,
-        event_loop_pct: usage.eventLoopPct,
+        ...cpuFields(usage, total),
       });
     }
     return p1 - p0;

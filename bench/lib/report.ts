@@ -107,6 +107,16 @@ export async function openLoop(
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
+/** A cpuMeter reading as DIAG fields, with the machine's CPU time per event over `events`. */
+export function cpuFields(usage: ReturnType<ReturnType<typeof cpuMeter>>, events: number): Record<string, number> {
+  return {
+    machine_cpu_pct: usage.machineBusyPct,
+    machine_cpu_ms_per_event: usage.machineCpuMs / events,
+    node_cpu_pct: usage.nodeCpuPct,
+    event_loop_pct: usage.eventLoopPct,
+  };
+}
+
 /** Machine-wide and this process's CPU use between `cpuMeter()` and the returned function's call. */
 export function cpuMeter(): () => {
   machineBusyPct: number;

@@ -1,21 +1,14 @@
-import { loadProducts } from '@assent/taubench';
-import { vocabularyFromProducts } from '../understanding';
+import { proposal, vocabulary } from '../test-fixtures';
 import { decodeUtf8, detectCorruption, jsonStructure, type CorruptionReason } from './corruption';
 
-const proposal = {
-  kind: 'search',
+const sample = proposal({
   product_types: ['Coffee Maker'],
-  excluded_product_types: [],
   required_options: { type: ['french press'] },
   excluded_options: { color: ['black'] },
-  min_price: null,
   max_price: 250,
-  price_sensitive: false,
-  quantity: 1,
-  item_reference: null,
-};
-const clean = JSON.stringify(proposal);
-const pretty = JSON.stringify(proposal, null, 2);
+});
+const clean = JSON.stringify(sample);
+const pretty = JSON.stringify(sample, null, 2);
 /** Printable ASCII from a seeded generator: letters, digits and symbols in no order. */
 function randomAscii(length: number, seed = 11): string {
   let x = seed;
@@ -69,7 +62,7 @@ const corpus: Array<[string, string, CorruptionReason | null]> = [
   ['unbalanced: wrong closer', '{"product_types":["Coffee Maker"}}', 'unbalanced_json'],
   ['unbalanced: extra closing brace', `${clean}}`, 'unbalanced_json'],
   ['trailing text after the JSON', `${clean} Let me know if you need anything else!`, 'unbalanced_json'],
-  ['spaghetti ASCII in a value', JSON.stringify({ ...proposal, product_types: [spaghetti] }), 'symbol_noise'],
+  ['spaghetti ASCII in a value', JSON.stringify({ ...sample, product_types: [spaghetti] }), 'symbol_noise'],
   ['spaghetti ASCII as the whole answer (not JSON)', spaghetti, 'symbol_noise'],
   ['symbol soup in keys and values', '{"k@#$":"%^&*","~|\\\\":"<>{}"}', 'symbol_noise'],
   [
@@ -145,7 +138,6 @@ describe('detectCorruption options', () => {
   });
 
   it('finds nothing wrong in any catalog name or option value', () => {
-    const vocabulary = vocabularyFromProducts(loadProducts());
     for (const v of vocabulary) {
       const text = JSON.stringify({ kind: 'search', product_types: [v.name], required_options: v.options });
       expect([v.name, detectCorruption(text, { json: true })]).toEqual([v.name, null]);

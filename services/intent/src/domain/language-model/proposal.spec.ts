@@ -7,21 +7,17 @@ import {
   unwrapContent,
   type IntentProposal,
 } from './proposal';
-import { RulesIntentModel, type DialogueContext } from '../understanding';
+import { RulesIntentModel } from '../understanding';
+import { fresh, proposal } from '../test-fixtures';
 
-const p: IntentProposal = {
-  kind: 'search',
+const p: IntentProposal = proposal({
   product_types: ['Coffee Maker'],
-  excluded_product_types: [],
   required_options: { type: ['french press'], color: [] },
-  excluded_options: {},
   min_price: 99.5,
   max_price: 250,
   price_sensitive: true,
   quantity: 2,
-  item_reference: null,
-};
-const fresh = (): DialogueContext => ({ lastIntent: null, suggestions: [], cart: [], pendingConfirmation: false });
+});
 
 function failure(content: string): string {
   try {
