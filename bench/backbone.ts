@@ -880,6 +880,10 @@ async function throughputDiagnostics(
   await productVariant(db, cfg, res, brokers, ns, 'dgsplit', true);
 }
 
+function prefixed(prefix: string, fields: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [prefix + k, v]));
+}
+
 /** Product path only, 10,000 events over 100 streams; `split` drains the relay before consuming. */
 async function productVariant(
   db: TestDatabase,
@@ -934,21 +938,24 @@ async function productVariant(
     await sub.ready;
   };
   if (!split) await subscribe();
-  const cpu = cpuMeter();
+  let cpu = cpuMeter();
   const t0 = now();
   relay.start();
   let c0 = t0;
   let before = 0;
+  // Split: each side's CPU and GC on its own (the relay's, then the consumer's).
+  let relayUsage: Record<string, number> = {};
   if (split) {
     await relayFinished;
+    relayUsage = prefixed('relay_', cpuFields(cpu(), n));
     await relay.stop();
     await subscribe();
+    cpu = cpuMeter();
     c0 = now();
     before = seen.count;
   }
   await seen.waitFor(n, 150_000, `diag ${label}`);
   const t1 = now();
-  const u = cpu();
   diag(`diag.bus.${split ? 'relay_then_consumer' : 'product'}`, {
     partitions: cfg.partitions,
     consumer_concurrency: cfg.consumerConcurrency,
@@ -956,9 +963,8 @@ async function productVariant(
     relay_rate: (n / (relayDone - t0)) * 1000,
     consumer_rate: ((n - before) / (t1 - c0)) * 1000,
     end_to_end_rate: split ? NaN : (n / (t1 - t0)) * 1000,
-    machine_cpu_pct: u.machineBusyPct,
-    node_cpu_pct: u.nodeCpuPct,
-    event_loop_pct: u.eventLoopPct,
+    ...relayUsage,
+    ...prefixed(split ? 'consumer_' : '', cpuFields(cpu(), n - before)),
   });
   await res.closeTo(mark);
 }

@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 
 /** One measured figure and its same-run baseline. */
 export interface Figure {
@@ -114,7 +114,20 @@ export function cpuFields(usage: ReturnType<ReturnType<typeof cpuMeter>>, events
     machine_cpu_ms_per_event: usage.machineCpuMs / events,
     node_cpu_pct: usage.nodeCpuPct,
     event_loop_pct: usage.eventLoopPct,
+    gc_pct: usage.gcPct,
+    heap_growth_bytes_per_event: usage.heapGrowthBytes / events,
   };
+}
+
+/** Milliseconds this process has spent in garbage collection since the first cpuMeter(). */
+let gcMs = 0;
+let gcObserver: PerformanceObserver | undefined;
+function watchGc(): void {
+  if (gcObserver) return;
+  gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
 }
 
 /** Machine-wide and this process's CPU use between `cpuMeter()` and the returned function's call. */
@@ -123,7 +136,10 @@ export function cpuMeter(): () => {
   machineCpuMs: number;
   nodeCpuPct: number;
   eventLoopPct: number;
+  gcPct: number;
+  heapGrowthBytes: number;
 } {
+  watchGc();
   const read = (): { busy: number; total: number } => {
     try {
       const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
@@ -138,6 +154,8 @@ export function cpuMeter(): () => {
   const m0 = read();
   const p0 = process.cpuUsage();
   const e0 = performance.eventLoopUtilization();
+  const g0 = gcMs;
+  const h0 = process.memoryUsage().heapUsed;
   const t0 = now();
   return () => {
     const elu = performance.eventLoopUtilization(e0);
@@ -151,6 +169,9 @@ export function cpuMeter(): () => {
       machineCpuMs: busyShare * availableParallelism() * (wallUs / 1000),
       nodeCpuPct: (100 * (p.user + p.system)) / wallUs,
       eventLoopPct: 100 * elu.utilization,
+      // Time in GC pauses, and what the heap kept (objects that lived long enough to be promoted).
+      gcPct: (100 * (gcMs - g0) * 1000) / wallUs,
+      heapGrowthBytes: process.memoryUsage().heapUsed - h0,
     };
   };
 }

@@ -86,8 +86,8 @@ export class EventDispatcher {
     try {
       return await withConsumerSpan(
         `${envelope.type} process`,
-        message.headers,
-        this.spanAttributes(message, envelope),
+        message.rawHeaders ?? message.headers,
+        () => this.spanAttributes(message, envelope),
         () =>
           policy.execute(() => {
             attempts++;
@@ -201,8 +201,8 @@ export class EventDispatcher {
         try {
           await withConsumerSpan(
             `${envelope.type} process`,
-            message.headers,
-            this.spanAttributes(message, envelope),
+            message.rawHeaders ?? message.headers,
+            () => this.spanAttributes(message, envelope),
             () => handler(envelope, { manager, message, attempt: 1 }),
           );
         } catch (error) {

@@ -1,8 +1,15 @@
+import type { MessageHeaders } from '@assent/telemetry';
+
 /** A message as a consumer receives it, whatever the transport: the exact bytes and headers. */
 export interface BusMessage {
   topic: string;
   key: string | null;
   headers: Record<string, string>;
+  /**
+   * The headers as the transport decoded them (Kafka: Buffers), when it has them: enough for trace
+   * propagation without turning every header into a string.
+   */
+  rawHeaders?: MessageHeaders;
   /** The original bytes; a dead letter carries them unchanged. */
   value: Buffer | null;
   /** Where it sits in its log, for dead-letter records and diagnostics. */

@@ -89,7 +89,11 @@ export class EventRegistry {
       if (!parsed.success) throw new InvalidEventError(def.type, `v${v} payload: ${describe(parsed.error)}`);
       payload = v < def.versions.length ? version.upcast!(parsed.data) : parsed.data;
     }
-    return { ...env.data, schemaVersion: def.versions.length, payload };
+    // env.data is zod's fresh copy of the input, this reader's own to complete.
+    const envelope = env.data as EventEnvelope;
+    envelope.schemaVersion = def.versions.length;
+    envelope.payload = payload;
+    return envelope;
   }
 
   private definition(type: string): EventDefinition<unknown> {

@@ -22,6 +22,8 @@ export interface OutboxPublisher {
   /**
    * Runs inside the relay's transaction, which marks the rows, unless the publisher is `external`
    * and the relay has a connection of its own (then `manager` is the DataSource's own manager).
+   * `messages` are read for this one call (a retry reads them again), so the publisher may add to
+   * their headers.
    */
   publish(messages: OutboxMessage[], manager: EntityManager, schema: string): Promise<void>;
   /** Called after the relay marked a batch published. */
@@ -300,9 +302,10 @@ export class OutboxRelay {
     const read = (exclude: string[]) => {
       // The read sees every commit before this point; a nudge from now on means a newer one.
       this.nudged = false;
+      // Rows come back shaped as messages (pg gives bigint positions as strings), no copy per row.
       return client
-        .query<OutboxRow>(
-          `SELECT position, event_id, topic, message_key, headers, body FROM ${this.s}.outbox
+        .query<OutboxMessage>(
+          `SELECT position, event_id AS "eventId", topic, message_key AS key, headers, body FROM ${this.s}.outbox
            WHERE published_at IS NULL AND position <> ALL($2::bigint[]) ORDER BY position LIMIT $1`,
           [this.batchSize, bigintArray(exclude)],
         )
@@ -311,17 +314,16 @@ export class OutboxRelay {
     const mark = (positions: string[]) => client.query(this.markSql, [bigintArray(positions)]);
 
     let marking: Promise<unknown> = Promise.resolve();
-    let next: Promise<OutboxRow[]> | null = null;
+    let next: Promise<OutboxMessage[]> | null = null;
     try {
       while (this.running) {
-        const rows = await (next ?? read([]));
+        const messages = await (next ?? read([]));
         next = null;
-        if (rows.length === 0) {
+        if (messages.length === 0) {
           await marking;
           await this.pause(this.idleMs);
           continue;
         }
-        const messages = rows.map(toMessage);
         const positions = messages.map((m) => m.position);
         const sending = this.publisher.publish(messages, this.dataSource.manager, this.schema);
         next = read(positions);

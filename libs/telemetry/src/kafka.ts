@@ -120,13 +120,15 @@ export function withProducerSpan<T>(
 export function withConsumerSpan<T>(
   name: string,
   headers: MessageHeaders,
-  attrs: MessagingAttributes,
+  attrs: MessagingAttributes | (() => MessagingAttributes),
   fn: (span: Span) => T | Promise<T>,
 ): Promise<T> {
   const parent = extractTraceContext(headers);
   const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.CONSUMER }, parent);
-  // Attributes only for a span that records: building them costs more than a no-op span.
-  if (span.isRecording()) span.setAttributes(messagingAttributes('process', attrs));
+  // Attributes only for a span that records: building them costs more than a no-op span, so a
+  // consumer of many messages passes a function and builds them only then.
+  if (span.isRecording())
+    span.setAttributes(messagingAttributes('process', typeof attrs === 'function' ? attrs() : attrs));
   return context.with(trace.setSpan(parent, span), () => endAfter(span, () => fn(span)));
 }
 

@@ -27,13 +27,35 @@ export interface KafkaTransportOptions {
 
 function headerText(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  // for-in over the decoded headers: half the cost of Object.entries, once per consumed message.
+  // for-in over the decoded headers: half the cost of Object.entries.
   for (const k in headers) {
     const v = headers[k];
     if (v === undefined) continue;
     out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : Array.isArray(v) ? v.map(String).join(',') : String(v);
   }
   return out;
+}
+
+/**
+ * A consumed message whose headers become strings only when something reads them (a dead letter, a
+ * handler that looks). Tracing reads the raw kafkajs headers, so the common path never converts
+ * the seven headers of every message, nor keeps the strings alive while the batch is handled.
+ */
+class ConsumedMessage implements BusMessage {
+  private text?: Record<string, string>;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly key: string | null,
+    readonly value: Buffer | null,
+    readonly rawHeaders: IHeaders | undefined,
+  ) {}
+
+  get headers(): Record<string, string> {
+    return (this.text ??= headerText(this.rawHeaders));
+  }
 }
 
 const tracer = () => trace.getTracer('@assent/bus');
@@ -127,10 +149,11 @@ export class KafkaTransport implements BusTransport {
         });
         const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
         messages.forEach((m, i) => {
-          const headers = { ...m.headers };
-          propagation.inject(trace.setSpan(context.active(), spans[i]), headers);
+          // The relay hands over each batch once, freshly read from the outbox: its headers objects
+          // are the publisher's to extend with the producer span's context.
+          propagation.inject(trace.setSpan(context.active(), spans[i]), m.headers);
           const list = byTopic.get(m.topic) ?? [];
-          list.push({ key: m.key, value: Buffer.from(m.body, 'utf8'), headers });
+          list.push({ key: m.key, value: Buffer.from(m.body, 'utf8'), headers: m.headers });
           byTopic.set(m.topic, list);
         });
         try {
@@ -201,14 +224,19 @@ export class KafkaTransport implements BusTransport {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const size = this.options.maxMessagesPerTransaction ?? DEFAULT_DISPATCH_CHUNK;
         for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += size) {
-          const chunk = batch.messages.slice(i, i + size).map((message) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key ? message.key.toString('utf8') : null,
-            headers: headerText(message.headers),
-            value: message.value,
-          }));
+          const chunk = batch.messages
+            .slice(i, i + size)
+            .map(
+              (message) =>
+                new ConsumedMessage(
+                  batch.topic,
+                  batch.partition,
+                  message.offset,
+                  message.key ? message.key.toString('utf8') : null,
+                  message.value,
+                  message.headers,
+                ),
+            );
           await spec.dispatcher.dispatchBatch(chunk, sink);
           resolveOffset(chunk[chunk.length - 1].offset);
           await heartbeat();
