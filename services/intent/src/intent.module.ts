@@ -3,6 +3,7 @@ import { BACKBONE_OPTIONS, ServiceBackboneOptions } from '@assent/bus';
 import { OperationsModule, ServiceRuntime, shoppingBackbone } from '@assent/runtime';
 import { Conversations, TurnSettings } from './application/conversations';
 import { IntentEventsConsumer } from './application/intent-events.consumer';
+import { TurnDeadlines } from './application/turn-deadlines';
 import { TurnMetrics } from './application/turn-metrics';
 import { TurnWaiter } from './application/turn-waiter';
 import { INTENT_MODEL, IntentModel } from './domain/intent-model';
@@ -41,6 +42,7 @@ export class IntentModule {
         TurnWaiter,
         TurnMetrics,
         Conversations,
+        TurnDeadlines,
       ],
     };
   }

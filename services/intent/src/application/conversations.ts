@@ -32,10 +32,25 @@ export class TurnSettings {
     /** How long a request waits for the other services to answer a turn before returning it pending. */
     readonly answerTimeoutMs: number,
     readonly maxUtteranceLength: number,
-  ) {}
+    /**
+     * How long a turn may stay unanswered before the intent service answers it itself with an
+     * error (a service down, an event dead-lettered): a shopper never polls a pending turn forever.
+     */
+    readonly deadlineMs = 60_000,
+  ) {
+    if (!Number.isInteger(deadlineMs) || deadlineMs < answerTimeoutMs) {
+      throw new Error(
+        `ASSENT_TURN_DEADLINE_MS must be a whole number of milliseconds, at least ASSENT_TURN_TIMEOUT_MS (${answerTimeoutMs}); got ${deadlineMs}`,
+      );
+    }
+  }
 
   static fromEnvironment(env = process.env): TurnSettings {
-    return new TurnSettings(Number(env.ASSENT_TURN_TIMEOUT_MS ?? 15000), 4000);
+    return new TurnSettings(
+      Number(env.ASSENT_TURN_TIMEOUT_MS ?? 15000),
+      4000,
+      Number(env.ASSENT_TURN_DEADLINE_MS ?? 60_000),
+    );
   }
 }
 

@@ -24,6 +24,18 @@ export function answer(kind: TurnKind, reply: string, extra: Partial<TurnAnswer>
   return { kind, reply, suggestions: [], alternatives: [], summary: null, orderId: null, confirmation: null, ...extra };
 }
 
+/**
+ * The answer to a turn nobody answered in time. It promises only what holds whatever happens
+ * later: a purchase the shopper already approved may still complete, so it says where to look.
+ */
+export function overdueAnswer(): TurnAnswer {
+  return answer(
+    'error',
+    'Sorry, this is taking longer than it should, so I stopped waiting for an answer. Nothing is ever bought ' +
+      'without your approval; if you had just approved a purchase, check your orders before trying again.',
+  );
+}
+
 function describeItem(item: Pick<SuggestedItem, 'name' | 'options' | 'price'>): string {
   const options = Object.entries(item.options)
     .map(([k, v]) => `${k} ${v}`)

@@ -77,6 +77,21 @@ export class ConversationViews {
     );
   }
 
+  /** Turns still unanswered `olderThanMs` after they were said, oldest first. */
+  async overdueTurns(
+    manager: EntityManager,
+    olderThanMs: number,
+    limit: number,
+  ): Promise<Array<{ conversationId: string; turnId: string }>> {
+    const rows = (await manager.query(
+      `SELECT conversation_id, turn_id FROM ${this.s}.turns
+       WHERE answer IS NULL AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY created_at LIMIT $2`,
+      [olderThanMs, limit],
+    )) as Array<{ conversation_id: string; turn_id: string }>;
+    return rows.map((r) => ({ conversationId: r.conversation_id, turnId: r.turn_id }));
+  }
+
   async turn(manager: EntityManager, conversationId: string, turnId: string): Promise<TurnView | null> {
     const rows = (await manager.query(`SELECT * FROM ${this.s}.turns WHERE conversation_id = $1 AND turn_id = $2`, [
       conversationId,

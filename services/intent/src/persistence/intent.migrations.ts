@@ -34,4 +34,10 @@ export const intentMigrations: SchemaMigration[] = [
       ];
     },
   },
+  {
+    // The overdue-turn sweep looks only at unanswered turns; they are few however many turns exist.
+    name: 'IntentUnansweredTurns',
+    timestamp: 1764100000002,
+    up: (schema) => [`CREATE INDEX turns_unanswered ON ${quoteIdent(schema)}.turns (created_at) WHERE answer IS NULL`],
+  },
 ];

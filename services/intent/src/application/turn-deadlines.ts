@@ -1,0 +1,83 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { StreamVersionConflictError } from '@assent/eventstore';
+import { overdueAnswer } from '../domain/replies';
+import { ConversationViews } from '../persistence/conversation-views';
+import { Conversations, TurnSettings } from './conversations';
+
+/** Most overdue turns answered per sweep; the next sweep takes the rest. */
+const SWEEP_LIMIT = 100;
+
+/**
+ * Answers turns that stayed unanswered past TurnSettings.deadlineMs (a service down, an event
+ * dead-lettered) with an error, through the conversation aggregate like any other answer: the
+ * first answer wins, so a late real answer changes nothing, and two replicas sweeping at once
+ * conflict on the stream's version instead of answering twice.
+ */
+@Injectable()
+export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('TurnDeadlines');
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
+  private running = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly views: ConversationViews,
+    private readonly conversations: Conversations,
+    private readonly settings: TurnSettings,
+  ) {}
+
+  /** Often enough that a turn is answered within a quarter of its deadline after it passes. */
+  private get intervalMs(): number {
+    return Math.max(250, Math.min(5000, Math.floor(this.settings.deadlineMs / 4)));
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  // Before the database closes (that happens at application shutdown).
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.sweeping;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.sweeping = this.sweep()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn(`overdue-turn sweep failed: ${String(error)}`))
+        .finally(() => this.schedule());
+    }, this.intervalMs);
+  }
+
+  /** Answers the turns overdue now; returns how many it answered. */
+  async sweep(): Promise<number> {
+    const overdue = await this.views.overdueTurns(this.dataSource.manager, this.settings.deadlineMs, SWEEP_LIMIT);
+    let answered = 0;
+    for (const turn of overdue) {
+      if (!this.running) break;
+      try {
+        await this.dataSource.transaction((manager) =>
+          this.conversations.answerFromEvent(
+            manager,
+            { turn, answer: overdueAnswer(), dialogue: {}, catalogMs: null },
+            { correlationId: turn.conversationId, causationId: null, actor: { kind: 'system', id: 'intent' } },
+          ),
+        );
+        answered++;
+      } catch (error) {
+        // Its real answer, or another replica's sweep, got there first.
+        if (error instanceof StreamVersionConflictError) continue;
+        throw error;
+      }
+    }
+    if (answered > 0) this.logger.warn(`answered ${answered} overdue turn(s) with an error`);
+    return answered;
+  }
+}
