@@ -153,7 +153,7 @@ export class KafkaTransport implements BusTransport {
           // are the publisher's to extend with the producer span's context.
           propagation.inject(trace.setSpan(context.active(), spans[i]), m.headers);
           const list = byTopic.get(m.topic) ?? [];
-          list.push({ key: m.key, value: Buffer.from(m.body, 'utf8'), headers: m.headers });
+          list.push({ key: m.key, value: m.body, headers: m.headers });
           byTopic.set(m.topic, list);
         });
         try {
