@@ -46,9 +46,10 @@ describe('a turn nobody answers in time is answered with an error, not left pend
     expect(turn.kind).toBe('error');
     expect(turn.reply).toMatch(/stopped waiting/);
     expect(turn.suggestions).toEqual([]);
-    // Answered by the sweep: after the deadline, and within a sweep interval or two of it.
+    // Answered by the sweep (every 375 ms here): after the deadline, and well before the client
+    // gives up (the margin is for a loaded CI machine).
     expect(waited).toBeGreaterThanOrEqual(DEADLINE_MS);
-    expect(waited).toBeLessThan(DEADLINE_MS + 3000);
+    expect(waited).toBeLessThan(DEADLINE_MS + 8000);
 
     const answers = (await db.query(
       `SELECT payload, actor FROM intent.events WHERE correlation_id = $1 AND type = 'intent.TurnAnswered'`,

@@ -169,12 +169,12 @@ export class Conversations {
     return this.views.listConversations(this.dataSource.manager, shopperId);
   }
 
-  /** Another service's event answers a turn of this conversation (first answer wins). */
+  /** Another service's event answers a turn of this conversation (first answer wins): true if this one did. */
   async answerFromEvent(
     manager: EntityManager,
     answer: { turn: TurnRef; answer: TurnAnswer; dialogue: DialogueUpdate; catalogMs: number | null },
     meta: EventMetadata,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const streamId = conversationStream(answer.turn.conversationId);
     const history = await this.store.readStream(manager, streamId);
     const state = foldEvents(conversationAggregate, history);
@@ -186,10 +186,10 @@ export class Conversations {
       conversationAggregate.decide({ type: 'AnswerTurn', ...answer, timings }, state),
       meta,
     );
-    if (events.length > 0) {
-      await this.views.answerTurn(manager, answer.turn.turnId, answer.answer);
-      this.metrics.answered(answer.answer.kind, timings);
-      this.waiter.answered(answer.turn.turnId);
-    }
+    if (events.length === 0) return false;
+    await this.views.answerTurn(manager, answer.turn.turnId, answer.answer);
+    this.metrics.answered(answer.answer.kind, timings);
+    this.waiter.answered(answer.turn.turnId);
+    return true;
   }
 }

@@ -28,7 +28,7 @@ export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly settings: TurnSettings,
   ) {}
 
-  /** Often enough that a turn is answered within a quarter of its deadline after it passes. */
+  /** A quarter of the deadline, at most 5 s: how late after its deadline an overdue turn is answered. */
   private get intervalMs(): number {
     return Math.max(250, Math.min(5000, Math.floor(this.settings.deadlineMs / 4)));
   }
@@ -63,14 +63,14 @@ export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
     for (const turn of overdue) {
       if (!this.running) break;
       try {
-        await this.dataSource.transaction((manager) =>
+        const done = await this.dataSource.transaction((manager) =>
           this.conversations.answerFromEvent(
             manager,
             { turn, answer: overdueAnswer(), dialogue: {}, catalogMs: null },
             { correlationId: turn.conversationId, causationId: null, actor: { kind: 'system', id: 'intent' } },
           ),
         );
-        answered++;
+        if (done) answered++;
       } catch (error) {
         // Its real answer, or another replica's sweep, got there first.
         if (error instanceof StreamVersionConflictError) continue;
