@@ -34,6 +34,8 @@ export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
+    // Once: the service's microservice (its bus server) bootstraps the same providers again.
+    if (this.running) return;
     this.running = true;
     this.schedule();
   }
@@ -49,6 +51,7 @@ export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
+      if (!this.running) return;
       this.sweeping = this.sweep()
         .then(() => undefined)
         .catch((error: unknown) => this.logger.warn(`overdue-turn sweep failed: ${String(error)}`))
