@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { eventTopic } from '@assent/contracts';
 import { createPgliteDatabase, createPostgresDatabase, probeRegistry, TestDatabase } from '@assent/testing';
 import { executeCommand } from './aggregate';
@@ -135,6 +135,41 @@ describe.each([
       }),
     ).rejects.toThrow();
     expect(await dataSource.transaction((m) => inbox.claim(m, 'watcher', fresh, 't'))).toBe(true);
+  });
+
+  it('claims batches in the inbox: all new, redelivered ones, duplicates within a batch, small batches', async () => {
+    const inbox = new Inbox('probe');
+    const ids = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `0190f2a0-0000-7000-8000-${String(from + i).padStart(12, '0')}`);
+    const claimMany = (eventIds: string[], after?: (m: EntityManager) => Promise<void>) =>
+      dataSource.transaction(async (m) => {
+        const fresh = await inbox.claimMany(m, 'batcher', eventIds, 't');
+        await after?.(m);
+        return [...fresh].sort();
+      });
+    const first = ids(1000, 100);
+    expect(await claimMany(first)).toEqual(first);
+    // A redelivered batch with one new id: the plain insert fails on the key, the savepoint takes it
+    // back, and the transaction goes on to commit the handler's writes.
+    const next = [...first.slice(50), ...ids(2000, 1)];
+    expect(
+      await claimMany(next, (m) =>
+        m.query(`INSERT INTO probe.inbox (consumer, event_id, topic) VALUES ('marker', $1, 't')`, [ids(3000, 1)[0]]),
+      ),
+    ).toEqual(ids(2000, 1));
+    const [{ n }] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM probe.inbox WHERE consumer = 'marker'`,
+    )) as Array<{ n: number }>;
+    expect(n).toBe(1);
+    // The same id twice in one batch is new once.
+    const twice = [...ids(4000, 40), ids(4000, 1)[0]];
+    expect(await claimMany(twice)).toEqual(ids(4000, 40));
+    // Below the savepoint threshold.
+    expect(await claimMany([...ids(5000, 3), first[0]])).toEqual(ids(5000, 3));
+    const [{ total }] = (await dataSource.query(
+      `SELECT count(*)::int AS total FROM probe.inbox WHERE consumer = 'batcher'`,
+    )) as Array<{ total: number }>;
+    expect(total).toBe(100 + 1 + 40 + 3);
   });
 
   it('migrations are idempotent: reopening the schema applies nothing twice', async () => {
