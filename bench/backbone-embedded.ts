@@ -26,7 +26,7 @@ import {
   settled,
 } from './lib/common';
 import { benchMeta, ping, probeEnvelope } from './lib/probe';
-import { Counter, cpuMeter, diag, Figure, log, now, openLoop } from './lib/report';
+import { Counter, cpuMeter, diag, Figure, log, now, openLoop, perSecond } from './lib/report';
 
 export interface EmbeddedConfig {
   writers: number;
@@ -286,14 +286,14 @@ export async function embeddedFigures(cfg: EmbeddedConfig, res: Resources): Prom
     const rawMs = await runWriters(cfg.writers, perWriter, cfg.streamsPerWriter, 'm', raw);
     const productMs = await runWriters(cfg.writers, perWriter, cfg.streamsPerWriter, 'm', product);
     diag('embedded.eventstore.append', {
-      product_rate: (total / productMs) * 1000,
-      baseline_rate: (total / rawMs) * 1000,
+      product_rate: perSecond(total, productMs),
+      baseline_rate: perSecond(total, rawMs),
     });
     figures.push({
       name: 'embedded.eventstore.append',
       unit: 'events/s',
-      value: (total / productMs) * 1000,
-      baseline: (total / rawMs) * 1000,
+      value: perSecond(total, productMs),
+      baseline: perSecond(total, rawMs),
     });
   }
 
@@ -338,7 +338,7 @@ export async function embeddedFigures(cfg: EmbeddedConfig, res: Resources): Prom
       const b0 = now();
       rawBus.start();
       await rawSeen.waitFor(events, 120_000, 'raw embedded consumer', failure(rawBus.errors));
-      const baseline = (events / (now() - b0)) * 1000;
+      const baseline = perSecond(events, now() - b0);
       await rawBus.stop();
 
       const seen = new Counter();
@@ -354,7 +354,7 @@ export async function embeddedFigures(cfg: EmbeddedConfig, res: Resources): Prom
         'embedded bus handler',
         failure(bus.errors, JSON.stringify(bus.dispatcher.outcomes)),
       );
-      const product = (events / (now() - p0)) * 1000;
+      const product = perSecond(events, now() - p0);
       const u = cpu();
       await settled(bus.dispatcher, events);
       await bus.relay.stop();

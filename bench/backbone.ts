@@ -49,6 +49,7 @@ import {
   now,
   openLoop,
   percentile,
+  perSecond,
 } from './lib/report';
 import { BenchContext } from './lib/group';
 import { embeddedFigures } from './backbone-embedded';
@@ -250,7 +251,7 @@ async function appendFigure(db: TestDatabase, cfg: Config, res: Resources, withD
       cpuMs[side] += cpu().machineCpuMs;
       times[side] += ms;
       log(
-        `eventstore.append round ${round} ${side}: ${total} events in ${ms.toFixed(0)} ms = ${((total / ms) * 1000).toFixed(0)}/s`,
+        `eventstore.append round ${round} ${side}: ${total} events in ${ms.toFixed(0)} ms = ${perSecond(total, ms).toFixed(0)}/s`,
       );
     }
   }
@@ -268,8 +269,8 @@ async function appendFigure(db: TestDatabase, cfg: Config, res: Resources, withD
   }
   const rounds = cfg.appendRounds;
   diag('eventstore.append', {
-    product_rate: (total * rounds) / (times.product / 1000),
-    baseline_rate: (total * rounds) / (times.raw / 1000),
+    product_rate: perSecond(total * rounds, times.product),
+    baseline_rate: perSecond(total * rounds, times.raw),
     product_machine_cpu_ms_per_event: cpuMs.product / (total * rounds),
     baseline_machine_cpu_ms_per_event: cpuMs.raw / (total * rounds),
   });
@@ -298,7 +299,7 @@ async function appendFigure(db: TestDatabase, cfg: Config, res: Resources, withD
     const cpu = cpuMeter();
     const ms = await runWriters(cfg.writers, perWriter, cfg.streamsPerWriter, 'diag', withCheck);
     diag('diag.append.raw_with_version_select', {
-      rate: (total / ms) * 1000,
+      rate: perSecond(total, ms),
       machine_cpu_ms_per_event: cpu().machineCpuMs / total,
     });
   }
@@ -306,8 +307,8 @@ async function appendFigure(db: TestDatabase, cfg: Config, res: Resources, withD
   return {
     name: 'eventstore.append',
     unit: 'events/s',
-    value: (total * rounds) / (times.product / 1000),
-    baseline: (total * rounds) / (times.raw / 1000),
+    value: perSecond(total * rounds, times.product),
+    baseline: perSecond(total * rounds, times.raw),
   };
 }
 
@@ -458,8 +459,8 @@ async function throughputRound(
       diag('bus.throughput.baseline', {
         round: label,
         events: total,
-        produce_rate: total / ((bProduced - b0) / 1000),
-        end_to_end_rate: total / ((b1 - b0) / 1000),
+        produce_rate: perSecond(total, bProduced - b0),
+        end_to_end_rate: perSecond(total, b1 - b0),
         ms: b1 - b0,
         ...cpuFields(usage, total),
       });
@@ -493,8 +494,8 @@ async function throughputRound(
       diag('bus.throughput.product', {
         round: label,
         events: total,
-        relay_rate: total / ((relayDone - p0) / 1000),
-        end_to_end_rate: total / ((p1 - p0) / 1000),
+        relay_rate: perSecond(total, relayDone - p0),
+        end_to_end_rate: perSecond(total, p1 - p0),
         ms: p1 - p0,
         consumer_tail_ms: p1 - relayDone,
         relay_batch: cfg.relayBatch,
@@ -543,12 +544,12 @@ async function throughputFigure(
     sum.product += r.productMs;
     sum.baseline += r.baselineMs;
     log(
-      `bus.throughput round ${round} (${order.join(' then ')}): product ${((r.events / r.productMs) * 1000).toFixed(0)}/s, ` +
-        `baseline ${((r.events / r.baselineMs) * 1000).toFixed(0)}/s`,
+      `bus.throughput round ${round} (${order.join(' then ')}): product ${perSecond(r.events, r.productMs).toFixed(0)}/s, ` +
+        `baseline ${perSecond(r.events, r.baselineMs).toFixed(0)}/s`,
     );
   }
-  const value = (sum.events / sum.product) * 1000;
-  const baseline = (sum.events / sum.baseline) * 1000;
+  const value = perSecond(sum.events, sum.product);
+  const baseline = perSecond(sum.events, sum.baseline);
   log(
     `bus.throughput: ${cfg.busRounds} rounds of ${cfg.busEvents} events: product ${value.toFixed(0)}/s, baseline ${baseline.toFixed(0)}/s`,
   );
@@ -813,7 +814,7 @@ async function throughputDiagnostics(
     diag(name, {
       concurrency: k,
       ...extra,
-      rate: (n / ms) * 1000,
+      rate: perSecond(n, ms),
       machine_cpu_pct: u.machineBusyPct,
       node_cpu_pct: u.nodeCpuPct,
     });
@@ -859,7 +860,7 @@ async function throughputDiagnostics(
   diag('diag.typeorm.claim_batched', {
     per_tx: 100,
     concurrency: 1,
-    rate: (list.length / (now() - t0)) * 1000,
+    rate: perSecond(list.length, now() - t0),
     machine_cpu_pct: u.machineBusyPct,
     node_cpu_pct: u.nodeCpuPct,
   });
@@ -960,9 +961,9 @@ async function productVariant(
     partitions: cfg.partitions,
     consumer_concurrency: cfg.consumerConcurrency,
     relay_batch: cfg.relayBatch,
-    relay_rate: (n / (relayDone - t0)) * 1000,
-    consumer_rate: ((n - before) / (t1 - c0)) * 1000,
-    end_to_end_rate: split ? NaN : (n / (t1 - t0)) * 1000,
+    relay_rate: perSecond(n, relayDone - t0),
+    consumer_rate: perSecond(n - before, t1 - c0),
+    end_to_end_rate: split ? NaN : perSecond(n, t1 - t0),
     ...relayUsage,
     ...prefixed(split ? 'consumer_' : '', cpuFields(cpu(), n - before)),
   });

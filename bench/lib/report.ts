@@ -20,6 +20,11 @@ export function formatFigure(f: Figure): string {
   return `BENCH ${f.name} value=${num(f.value)} unit=${f.unit} baseline=${num(f.baseline)} ratio=${ratio.toFixed(3)}`;
 }
 
+/** Events per second from a count and the milliseconds they took. */
+export function perSecond(events: number, ms: number): number {
+  return (events / ms) * 1000;
+}
+
 /** The machine-readable lines go to stdout; everything else goes to stderr. */
 export function emit(f: Figure): void {
   process.stdout.write(`${formatFigure(f)}\n`);

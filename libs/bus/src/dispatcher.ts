@@ -84,20 +84,16 @@ export class EventDispatcher {
     );
     let attempts = priorAttempts;
     try {
-      return await withConsumerSpan(
-        `${envelope.type} process`,
-        message.rawHeaders ?? message.headers,
-        () => this.spanAttributes(message, envelope),
-        () =>
-          policy.execute(() => {
-            attempts++;
-            return dataSource.transaction(async (manager) => {
-              const first = await this.inbox.claim(manager, consumer, envelope.eventId, message.topic);
-              if (first) await handler(envelope, { manager, message, attempt: attempts });
-              await sink.acknowledge?.(message, manager);
-              return first ? 'handled' : 'duplicate';
-            });
-          }),
+      return await this.inConsumerSpan(message, envelope, () =>
+        policy.execute(() => {
+          attempts++;
+          return dataSource.transaction(async (manager) => {
+            const first = await this.inbox.claim(manager, consumer, envelope.eventId, message.topic);
+            if (first) await handler(envelope, { manager, message, attempt: attempts });
+            await sink.acknowledge?.(message, manager);
+            return first ? 'handled' : 'duplicate';
+          });
+        }),
       );
     } catch (error) {
       await dataSource.transaction((m) =>
@@ -199,12 +195,7 @@ export class EventDispatcher {
       else if (!fresh.delete(envelope.eventId)) handled.push('duplicate');
       else {
         try {
-          await withConsumerSpan(
-            `${envelope.type} process`,
-            message.rawHeaders ?? message.headers,
-            () => this.spanAttributes(message, envelope),
-            () => handler(envelope, { manager, message, attempt: 1 }),
-          );
+          await this.inConsumerSpan(message, envelope, () => handler(envelope, { manager, message, attempt: 1 }));
         } catch (error) {
           throw new RunHandlerFailure(i, error);
         }
@@ -213,6 +204,16 @@ export class EventDispatcher {
     }
     await sink.acknowledge?.(run[length - 1].message, manager);
     return handled;
+  }
+
+  /** The CONSUMER span of one message, parented on its headers (the transport's own, when it has them). */
+  private inConsumerSpan<T>(message: BusMessage, envelope: EventEnvelope, fn: () => Promise<T>): Promise<T> {
+    return withConsumerSpan(
+      `${envelope.type} process`,
+      message.rawHeaders ?? message.headers,
+      () => this.spanAttributes(message, envelope),
+      fn,
+    );
   }
 
   private spanAttributes(message: BusMessage, envelope: EventEnvelope) {

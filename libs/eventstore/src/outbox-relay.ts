@@ -71,6 +71,14 @@ export const DEFAULT_RELAY_IDLE_MS = 10;
  */
 export const DEFAULT_IN_PROCESS_IDLE_MS = 5000;
 
+/**
+ * The idle poll of a loop that reads what commits to `dataSource`: DEFAULT_IN_PROCESS_IDLE_MS on
+ * PGlite, `onServerMs` on a PostgreSQL server (where other processes write too).
+ */
+export function idlePollMs(dataSource: DataSource, onServerMs: number): number {
+  return isInProcessDatabase(dataSource) ? DEFAULT_IN_PROCESS_IDLE_MS : onServerMs;
+}
+
 interface OutboxRow {
   position: string;
   event_id: string;
@@ -125,9 +133,7 @@ export class OutboxRelay {
   }
 
   private get idleMs(): number {
-    return (
-      this.options.idleMs ?? (isInProcessDatabase(this.dataSource) ? DEFAULT_IN_PROCESS_IDLE_MS : DEFAULT_RELAY_IDLE_MS)
-    );
+    return this.options.idleMs ?? idlePollMs(this.dataSource, DEFAULT_RELAY_IDLE_MS);
   }
 
   /**

@@ -1,14 +1,18 @@
 import { EntityManager } from 'typeorm';
-import { DEFAULT_IN_PROCESS_IDLE_MS, isInProcessDatabase, OutboxMessage, quoteIdent } from '@assent/eventstore';
+import { idlePollMs, OutboxMessage, quoteIdent } from '@assent/eventstore';
 import { DeliverySink } from '../dispatcher';
 import { BusMessage } from '../message';
 import { BusTransport, ClosablePublisher, RunningSubscription, SubscriptionSpec } from '../transport';
+
+/** Idle poll of an embedded subscriber on a PostgreSQL server. */
+export const DEFAULT_SUBSCRIBER_IDLE_MS = 25;
 
 export interface EmbeddedTransportOptions {
   /**
    * Poll interval of an idle subscriber. A publish through this transport wakes its subscribers at
    * once; the poll finds what other processes published (services sharing one PostgreSQL server).
-   * Default: 25 ms on a server, DEFAULT_IN_PROCESS_IDLE_MS on PGlite, where every publish is here.
+   * Default: DEFAULT_SUBSCRIBER_IDLE_MS on a server, DEFAULT_IN_PROCESS_IDLE_MS on PGlite, where every
+   * publish is here.
    */
   idleMs?: number;
   batchSize?: number;
@@ -97,7 +101,7 @@ export class EmbeddedTransport implements BusTransport {
       wake?.();
     };
     this.wakers.add(waker);
-    const idleMs = this.options.idleMs ?? (isInProcessDatabase(spec.dataSource) ? DEFAULT_IN_PROCESS_IDLE_MS : 25);
+    const idleMs = this.options.idleMs ?? idlePollMs(spec.dataSource, DEFAULT_SUBSCRIBER_IDLE_MS);
 
     const pollTopic = async (topic: string): Promise<number> => {
       const source = this.sources.get(topic);

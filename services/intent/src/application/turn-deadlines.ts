@@ -18,7 +18,7 @@ const SWEEP_LIMIT = 100;
 export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TurnDeadlines');
   private timer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<void> = Promise.resolve();
+  private sweeping: Promise<unknown> = Promise.resolve();
   private running = false;
 
   constructor(
@@ -34,13 +34,13 @@ export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    // Once: the service's microservice (its bus server) bootstraps the same providers again.
+    // A hybrid app runs bootstrap hooks for the HTTP app and again for its microservice.
     if (this.running) return;
     this.running = true;
     this.schedule();
   }
 
-  // Before the database closes (that happens at application shutdown).
+  // On module destroy, as the outbox relay runner stops: no sweep outlives the service's database.
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
@@ -51,9 +51,7 @@ export class TurnDeadlines implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      if (!this.running) return;
       this.sweeping = this.sweep()
-        .then(() => undefined)
         .catch((error: unknown) => this.logger.warn(`overdue-turn sweep failed: ${String(error)}`))
         .finally(() => this.schedule());
     }, this.intervalMs);
