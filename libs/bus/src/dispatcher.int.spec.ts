@@ -59,6 +59,8 @@ describe.each([
   let failures: Map<string, number>;
   let letters: Letter[];
   let acknowledged: string[];
+  /** Pings whose after-commit effect ran, each with whether its row was visible outside the transaction then. */
+  let announced: Array<{ eventId: string; n: number; committed: boolean }>;
   let dispatcher: EventDispatcher;
 
   const sink: DeliverySink = {
@@ -85,6 +87,10 @@ describe.each([
         calls.set(e.eventId, (calls.get(e.eventId) ?? 0) + 1);
         const payload = e.payload as { n: number; note: string };
         await ctx.manager.query(`INSERT INTO dispatch.effects (event_id, n) VALUES ($1, $2)`, [e.eventId, payload.n]);
+        ctx.afterCommit(async () => {
+          const rows = (await ds.query(`SELECT 1 FROM dispatch.effects WHERE event_id = $1`, [e.eventId])) as unknown[];
+          announced.push({ eventId: e.eventId, n: payload.n, committed: rows.length === 1 });
+        });
         if (payload.note === 'permanent') throw new PermanentHandlerError('this ping breaks an invariant');
         const left = failures.get(e.eventId) ?? 0;
         if (left > 0) {
@@ -101,7 +107,19 @@ describe.each([
     failures = new Map();
     letters = [];
     acknowledged = [];
+    announced = [];
   });
+
+  /** The after-commit effects of these events (an earlier test's may still be landing), once they had time to run. */
+  const announcements = async (es: EventEnvelope[], expected: number) => {
+    const ids = new Set(es.map((e) => e.eventId));
+    const ours = () => announced.filter((a) => ids.has(a.eventId));
+    for (let i = 0; i < 100 && ours().length < expected; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
+    return ours()
+      .map((a) => (a.committed ? a.n : -a.n))
+      .sort((a, b) => a - b);
+  };
 
   afterAll(async () => {
     await ds?.destroy();
@@ -125,6 +143,8 @@ describe.each([
     // The first run's attempt at 1 and 2 was rolled back with it, so they ran twice; 3 failed once.
     expect(es.map((e) => calls.get(e.eventId))).toEqual([2, 2, 2, 1, 1]);
     expect(letters).toEqual([]);
+    // After-commit effects: once per committed handling, after the commit; none for rolled-back tries.
+    expect(await announcements(es, 5)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('dead-letters a message whose handler keeps failing and goes on after it', async () => {
@@ -138,6 +158,8 @@ describe.each([
     expect(calls.get(es[1].eventId)).toBe(3);
     expect(letters).toEqual([{ offset: run[1].offset, reason: expect.stringMatching(/transient/), attempts: 3 }]);
     expect(acknowledged).toEqual([run[0].offset, run[1].offset, run[3].offset]);
+    // The dead-lettered ping's three rolled-back tries announced nothing.
+    expect(await announcements(es, 3)).toEqual([1, 3, 4]);
   });
 
   it('dead-letters a permanent failure without calling its handler again', async () => {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeEnvelope, EventEnvelope, EventRegistry } from '@assent/contracts';
@@ -10,6 +11,12 @@ export interface HandlerContext {
   manager: EntityManager;
   message: BusMessage;
   attempt: number;
+  /**
+   * Runs `effect` once this handler's transaction has committed, and never if it rolls back (a
+   * rolled-back attempt's effects are dropped with it). For what cannot be part of the transaction,
+   * such as sending a message to the shopper. A failing effect is logged; the event stays handled.
+   */
+  afterCommit(effect: () => Promise<void>): void;
 }
 
 export type EventHandlerFn = (envelope: EventEnvelope, context: HandlerContext) => Promise<void>;
@@ -50,6 +57,7 @@ export interface DeliverySink {
  * It never throws for a bad message, so one poison message cannot block its partition.
  */
 export class EventDispatcher {
+  private readonly logger = new Logger('EventDispatcher');
   private readonly inbox: Inbox;
   private readonly retryOptions: RetryOptions;
 
@@ -87,9 +95,11 @@ export class EventDispatcher {
       return await this.inConsumerSpan(message, envelope, () =>
         policy.execute(() => {
           attempts++;
-          return dataSource.transaction(async (manager) => {
+          const effects: AfterCommitEffect[] = [];
+          const afterCommit = (effect: AfterCommitEffect) => void effects.push(effect);
+          return this.committing(effects, async (manager): Promise<DispatchOutcome> => {
             const first = await this.inbox.claim(manager, consumer, envelope.eventId, message.topic);
-            if (first) await handler(envelope, { manager, message, attempt: attempts });
+            if (first) await handler(envelope, { manager, message, attempt: attempts, afterCommit });
             await sink.acknowledge?.(message, manager);
             return first ? 'handled' : 'duplicate';
           });
@@ -158,8 +168,9 @@ export class EventDispatcher {
     let length = run.length;
     while (length > 0) {
       try {
-        const handled = await this.options.dataSource.transaction((manager) =>
-          this.runInTransaction(run, length, manager, sink),
+        const effects: AfterCommitEffect[] = [];
+        const handled = await this.committing(effects, (manager) =>
+          this.runInTransaction(run, length, manager, sink, effects),
         );
         return after(handled);
       } catch (error) {
@@ -182,8 +193,10 @@ export class EventDispatcher {
     length: number,
     manager: EntityManager,
     sink: DeliverySink,
+    effects: AfterCommitEffect[],
   ): Promise<DispatchOutcome[]> {
     const { consumer } = this.options;
+    const afterCommit = (effect: AfterCommitEffect) => void effects.push(effect);
     const claimed: string[] = [];
     for (let i = 0; i < length; i++) if (run[i].handler) claimed.push(run[i].envelope.eventId);
     const fresh = await this.inbox.claimMany(manager, consumer, claimed, run[0].message.topic);
@@ -195,7 +208,9 @@ export class EventDispatcher {
       else if (!fresh.delete(envelope.eventId)) handled.push('duplicate');
       else {
         try {
-          await this.inConsumerSpan(message, envelope, () => handler(envelope, { manager, message, attempt: 1 }));
+          await this.inConsumerSpan(message, envelope, () =>
+            handler(envelope, { manager, message, attempt: 1, afterCommit }),
+          );
         } catch (error) {
           throw new RunHandlerFailure(i, error);
         }
@@ -204,6 +219,17 @@ export class EventDispatcher {
     }
     await sink.acknowledge?.(run[length - 1].message, manager);
     return handled;
+  }
+
+  /** Runs `work` in a transaction, then, only once it has committed, the effects its handlers asked for. */
+  private async committing<T>(effects: AfterCommitEffect[], work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.options.dataSource.transaction(work);
+    for (const effect of effects) {
+      Promise.resolve()
+        .then(effect)
+        .catch((error: unknown) => this.logger.error(`after-commit effect failed: ${errorText(error)}`));
+    }
+    return result;
   }
 
   /** The CONSUMER span of one message, parented on its headers (the transport's own, when it has them). */
@@ -239,6 +265,8 @@ export class EventDispatcher {
     await sink.acknowledge?.(message, manager);
   }
 }
+
+type AfterCommitEffect = () => Promise<void>;
 
 interface RunItem {
   message: BusMessage;

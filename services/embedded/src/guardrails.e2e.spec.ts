@@ -270,7 +270,12 @@ describe('guardrails: nothing is bought that was not approved exactly', () => {
     const asked = await c.say('yes');
     expect(asked.kind).toBe('info');
     expect(asked.reply).toMatch(/one-time code/);
-    const { code } = codes.find((x) => x.confirmationId === (confirm.confirmation as { id: string }).id)!;
+    // Out of band: the code may land a moment after the chat reply, as an SMS would.
+    const { code } = await eventually(async () => {
+      const sent = codes.find((x) => x.confirmationId === (confirm.confirmation as { id: string }).id);
+      if (!sent) throw new Error('no code sent yet');
+      return sent;
+    });
     const wrong = code === '000000' ? '111111' : '000000';
     expect((await c.say(wrong)).reply).toMatch(/not right/);
     expect(count(await events(c.id), 'consent.CartMandateGranted')).toBe(0);

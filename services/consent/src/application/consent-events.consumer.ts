@@ -1,4 +1,4 @@
-import { Controller, Logger } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { HandlerContext, HandlesEvent } from '@assent/bus';
 import {
@@ -14,8 +14,6 @@ import { Confirmations } from './confirmations';
 
 @Controller()
 export class ConsentEventsConsumer {
-  private readonly logger = new Logger('Consent');
-
   constructor(private readonly confirmations: Confirmations) {}
 
   @HandlesEvent(IntentCaptured.type)
@@ -64,13 +62,8 @@ export class ConsentEventsConsumer {
         code: p.code,
       },
       causedBy(event),
-      // The handler's transaction commits right after it returns; a code whose hash was rolled back
-      // is merely useless, and the shopper can ask for a new one.
-      (deliver) =>
-        setTimeout(
-          () => deliver().catch((e: unknown) => this.logger.error(`step-up delivery failed: ${String(e)}`)),
-          50,
-        ),
+      // The code reaches the shopper only once its hash is committed, never for a rolled-back try.
+      ctx.afterCommit,
     );
   }
 }
