@@ -1,38 +1,60 @@
 import { z } from 'zod';
 
+const ACTOR_KINDS = ['shopper', 'agent', 'system', 'analyst', 'operator'] as const;
+
 /** Who caused an event. Analysts and operators are actors too: replays and repairs are audited. */
-export const ActorSchema = z.object({
-  kind: z.enum(['shopper', 'agent', 'system', 'analyst', 'operator']),
-  id: z.string().min(1).max(200),
-});
-export type Actor = z.infer<typeof ActorSchema>;
+const ActorShape = z.object({ kind: z.enum(ACTOR_KINDS), id: z.string() });
+export type Actor = z.infer<typeof ActorShape>;
 
 /** UUIDv7 (time-ordered), as DESIGN.md requires for event ids. */
-const uuidV7 = z
-  .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i, 'must be a UUIDv7');
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const EVENT_TYPE = /^[a-z]+\.[A-Za-z]+$/;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** zod's own ISO 8601 date-time with an offset (what `z.iso.datetime({ offset: true })` checks). */
+const DATE_TIME = z.core.regexes.datetime({ offset: true });
 
-const traceparent = z
-  .string()
-  .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'must be a W3C traceparent');
+const isId = (s: string) => s.length >= 1 && s.length <= 200;
+const isCount = (n: number) => Number.isSafeInteger(n) && n >= 1;
 
 /**
  * The one envelope every event travels in, on the bus and in the event store.
  * The payload is validated separately against the schema registered for (type, schemaVersion).
+ *
+ * Every consumed message is read through this schema, so it is written for the hot path: the
+ * shape is plain types, which zod compiles into one fast pass, and the formats are one check over
+ * the whole envelope, rather than a zod check per field, each of which allocates as it runs.
  */
-export const EnvelopeSchema = z.object({
-  eventId: uuidV7,
-  type: z.string().regex(/^[a-z]+\.[A-Za-z]+$/, 'must be <service>.<EventName>'),
-  schemaVersion: z.number().int().positive(),
-  streamId: z.string().min(1).max(200),
-  sequence: z.number().int().positive(),
-  occurredAt: z.iso.datetime({ offset: true }),
-  correlationId: z.string().min(1).max(200),
-  causationId: z.string().min(1).max(200).nullable(),
-  actor: ActorSchema,
-  traceparent: traceparent.nullable(),
-  payload: z.unknown(),
-});
+export const EnvelopeSchema = z
+  .object({
+    eventId: z.string(),
+    type: z.string(),
+    schemaVersion: z.number(),
+    streamId: z.string(),
+    sequence: z.number(),
+    occurredAt: z.string(),
+    correlationId: z.string(),
+    causationId: z.string().nullable(),
+    actor: ActorShape,
+    traceparent: z.string().nullable(),
+    payload: z.unknown(),
+  })
+  .check((ctx) => {
+    const e = ctx.value;
+    const refuse = (path: PropertyKey[], message: string) =>
+      ctx.issues.push({ code: 'custom', input: e, path, message });
+    if (!UUID_V7.test(e.eventId)) refuse(['eventId'], 'must be a UUIDv7');
+    if (!EVENT_TYPE.test(e.type)) refuse(['type'], 'must be <service>.<EventName>');
+    if (!isCount(e.schemaVersion)) refuse(['schemaVersion'], 'must be a positive integer');
+    if (!isId(e.streamId)) refuse(['streamId'], 'must be 1 to 200 characters');
+    if (!isCount(e.sequence)) refuse(['sequence'], 'must be a positive integer');
+    if (!DATE_TIME.test(e.occurredAt)) refuse(['occurredAt'], 'must be an ISO 8601 date-time with an offset');
+    if (!isId(e.correlationId)) refuse(['correlationId'], 'must be 1 to 200 characters');
+    if (e.causationId !== null && !isId(e.causationId)) refuse(['causationId'], 'must be 1 to 200 characters');
+    if (!isId(e.actor.id)) refuse(['actor', 'id'], 'must be 1 to 200 characters');
+    if (e.traceparent !== null && !TRACEPARENT.test(e.traceparent)) {
+      refuse(['traceparent'], 'must be a W3C traceparent');
+    }
+  });
 
 export type EventEnvelope<P = unknown> = Omit<z.infer<typeof EnvelopeSchema>, 'payload'> & { payload: P };
 

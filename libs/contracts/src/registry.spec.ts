@@ -60,6 +60,38 @@ describe('EventRegistry', () => {
     expect(() => registry.read({ ...envelope({}, 1), eventId: 'not-a-uuid' })).toThrow(/eventId/);
   });
 
+  it('names every envelope field whose format is wrong, and never reads formats of a broken shape', () => {
+    const valid = envelope({ dollars: 1 }, 1);
+    const cases: Array<[Partial<EventEnvelope> & Record<string, unknown>, RegExp]> = [
+      [{ eventId: '0190a0b0-0000-4000-8000-000000000000' }, /eventId: must be a UUIDv7/],
+      [{ type: 'PriceNoted' }, /type: must be <service>\.<EventName>/],
+      [{ schemaVersion: 0 }, /schemaVersion: must be a positive integer/],
+      [{ sequence: 1.5 }, /sequence: must be a positive integer/],
+      [{ streamId: '' }, /streamId: must be 1 to 200 characters/],
+      [{ correlationId: 'c'.repeat(201) }, /correlationId: must be 1 to 200 characters/],
+      [{ causationId: '' }, /causationId: must be 1 to 200 characters/],
+      [{ occurredAt: '2026-02-30T10:00:00Z' }, /occurredAt: must be an ISO 8601 date-time/],
+      [{ occurredAt: '2026-11-26T10:00:00' }, /occurredAt: must be an ISO 8601 date-time/],
+      [{ actor: { kind: 'system', id: '' } }, /actor\.id: must be 1 to 200 characters/],
+      [{ actor: { kind: 'robot', id: 'r2' } as never }, /actor\.kind: Invalid option/],
+      [{ traceparent: '00-abc' }, /traceparent: must be a W3C traceparent/],
+      [{ actor: undefined }, /actor: Invalid input: expected object/],
+      [{ sequence: '1' as never }, /sequence: Invalid input: expected number/],
+    ];
+    for (const [change, reason] of cases) {
+      expect(() => registry.read({ ...valid, ...change })).toThrow(reason);
+    }
+    // All wrong formats at once are all named.
+    const many = { ...valid, type: 'x', streamId: '', traceparent: 'y' };
+    expect(() => registry.read(many)).toThrow(/type: .*; streamId: .*; traceparent: /);
+    // Valid formats at their limits pass.
+    const limits = { ...valid, streamId: 's'.repeat(200), occurredAt: '2026-11-26T10:00:00.123+05:30' };
+    expect(registry.read(limits).streamId).toHaveLength(200);
+    expect(registry.read({ ...valid, traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }).traceparent).toMatch(
+      /^00-/,
+    );
+  });
+
   it('requires an upcast on every non-current version', () => {
     expect(() => defineEvent({ type: 'x.Y', versions: [{ schema: z.object({}) }, { schema: z.object({}) }] })).toThrow(
       /upcast/,
