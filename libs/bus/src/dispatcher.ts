@@ -95,9 +95,7 @@ export class EventDispatcher {
       return await this.inConsumerSpan(message, envelope, () =>
         policy.execute(() => {
           attempts++;
-          const effects: AfterCommitEffect[] = [];
-          const afterCommit = (effect: AfterCommitEffect) => void effects.push(effect);
-          return this.committing(effects, async (manager): Promise<DispatchOutcome> => {
+          return this.committing(async (manager, afterCommit): Promise<DispatchOutcome> => {
             const first = await this.inbox.claim(manager, consumer, envelope.eventId, message.topic);
             if (first) await handler(envelope, { manager, message, attempt: attempts, afterCommit });
             await sink.acknowledge?.(message, manager);
@@ -168,9 +166,8 @@ export class EventDispatcher {
     let length = run.length;
     while (length > 0) {
       try {
-        const effects: AfterCommitEffect[] = [];
-        const handled = await this.committing(effects, (manager) =>
-          this.runInTransaction(run, length, manager, sink, effects),
+        const handled = await this.committing((manager, afterCommit) =>
+          this.runInTransaction(run, length, manager, sink, afterCommit),
         );
         return after(handled);
       } catch (error) {
@@ -193,10 +190,9 @@ export class EventDispatcher {
     length: number,
     manager: EntityManager,
     sink: DeliverySink,
-    effects: AfterCommitEffect[],
+    afterCommit: HandlerContext['afterCommit'],
   ): Promise<DispatchOutcome[]> {
     const { consumer } = this.options;
-    const afterCommit = (effect: AfterCommitEffect) => void effects.push(effect);
     const claimed: string[] = [];
     for (let i = 0; i < length; i++) if (run[i].handler) claimed.push(run[i].envelope.eventId);
     const fresh = await this.inbox.claimMany(manager, consumer, claimed, run[0].message.topic);
@@ -222,8 +218,13 @@ export class EventDispatcher {
   }
 
   /** Runs `work` in a transaction, then, only once it has committed, the effects its handlers asked for. */
-  private async committing<T>(effects: AfterCommitEffect[], work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.options.dataSource.transaction(work);
+  private async committing<T>(
+    work: (manager: EntityManager, afterCommit: HandlerContext['afterCommit']) => Promise<T>,
+  ): Promise<T> {
+    const effects: AfterCommitEffect[] = [];
+    const result = await this.options.dataSource.transaction((manager) =>
+      work(manager, (effect) => void effects.push(effect)),
+    );
     for (const effect of effects) {
       Promise.resolve()
         .then(effect)

@@ -35,13 +35,14 @@ export class Inbox {
    */
   async claimMany(manager: EntityManager, consumer: string, eventIds: string[], topic: string): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
-    const distinct = new Set(eventIds);
-    if (eventIds.length >= PLAIN_INSERT_MIN_BATCH && distinct.size === eventIds.length) {
+    const ids = uuidArray(eventIds);
+    const distinct = eventIds.length >= PLAIN_INSERT_MIN_BATCH ? new Set(eventIds) : undefined;
+    if (distinct?.size === eventIds.length) {
       await manager.query('SAVEPOINT inbox_claim');
       try {
         await manager.query(
           `INSERT INTO ${this.s}.inbox (consumer, event_id, topic) SELECT $1, id, $3 FROM unnest($2::uuid[]) AS id`,
-          [consumer, uuidArray(eventIds), topic],
+          [consumer, ids, topic],
         );
         return distinct;
       } catch (error) {
@@ -55,7 +56,7 @@ export class Inbox {
          ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id)
        SELECT count(*)::int AS claimed,
               CASE WHEN count(*) < $4 THEN array_agg(event_id)::text[] END AS fresh FROM claimed`,
-      [consumer, uuidArray(eventIds), topic, eventIds.length],
+      [consumer, ids, topic, eventIds.length],
     )) as Array<{ claimed: number; fresh: string[] | null }>;
     if (claimed === eventIds.length) return new Set(eventIds);
     // PostgreSQL answers in its canonical (lower-case) spelling; give back the callers' strings.
