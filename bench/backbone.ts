@@ -48,7 +48,6 @@ import {
   machineLoad,
   now,
   openLoop,
-  percentile,
   perSecond,
 } from './lib/report';
 import { BenchContext } from './lib/group';
@@ -572,27 +571,10 @@ async function latencyProduct(
   const rig = await busRig(db, cfg, res, label, ns);
   const handledAt = new Map<string, number>();
   const seen = new Counter();
-  // When the relay's send returned, to split the latency into relay side and consumer side.
-  const publishedAt = new Map<string, number>();
-  const bus = await startBus(
-    rig,
-    cfg,
-    res,
-    brokers,
-    (e) => {
-      handledAt.set(e.eventId, now());
-      seen.hit();
-    },
-    (inner) => ({
-      publish: async (messages, manager, schema) => {
-        await inner.publish(messages, manager, schema);
-        const t = now();
-        for (const m of messages) publishedAt.set(m.eventId, t);
-      },
-      published: () => inner.published?.(),
-      external: inner.external,
-    }),
-  );
+  const bus = await startBus(rig, cfg, res, brokers, (e) => {
+    handledAt.set(e.eventId, now());
+    seen.hit();
+  });
   bus.relay.start();
 
   const warm = cfg.rate * cfg.latencyWarmSeconds;
@@ -627,24 +609,6 @@ async function latencyProduct(
   await seen.waitFor(total, 60_000, 'bus latency handler', busFailure(bus));
   await settled(bus.dispatcher, total);
   await res.closeTo(mark);
-  const toPublished: number[] = [];
-  const toHandled: number[] = [];
-  for (const [id, t] of committedAt) {
-    const p = publishedAt.get(id);
-    const h = handledAt.get(id);
-    if (p === undefined || h === undefined) continue;
-    toPublished.push(p - t);
-    toHandled.push(h - p);
-  }
-  toPublished.sort((a, b) => a - b);
-  toHandled.sort((a, b) => a - b);
-  diag('bus.latency.product.split', {
-    rate: cfg.rate,
-    commit_to_relay_sent_p50_ms: percentile(toPublished, 50),
-    commit_to_relay_sent_p99_ms: percentile(toPublished, 99),
-    relay_sent_to_handler_p50_ms: percentile(toHandled, 50),
-    relay_sent_to_handler_p99_ms: percentile(toHandled, 99),
-  });
   return { ...latencyStats(committedAt, handledAt, 'bus.latency', maxLagMs), cpu: usage };
 }
 

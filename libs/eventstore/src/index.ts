@@ -7,3 +7,5 @@ export * from './migrations';
 export * from './outbox-relay';
 export * from './outbox-signal';
 export * from './pglite-pool';
+export * from './relay-leader';
+export * from './relay-thread';

@@ -1,8 +1,11 @@
-import { Client, ClientConfig } from 'pg';
+import { activeTelemetry } from '@assent/telemetry';
+import { ClientConfig } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { isInProcessDatabase } from './database';
 import { quoteIdent } from './migrations';
 import { onOutboxCommit } from './outbox-signal';
+import { bigintArray, relayBackoff } from './relay-leader';
+import { relayThread, RelayThreadPublisher, StartRelay } from './relay-thread';
 
 export interface OutboxMessage {
   position: string;
@@ -25,21 +28,24 @@ export interface OutboxMessage {
  */
 export interface OutboxPublisher {
   /**
-   * Runs inside the relay's transaction, which marks the rows, unless the publisher is `external`
-   * and the relay has a connection of its own (then `manager` is the DataSource's own manager).
-   * `messages` are read for this one call (a retry reads them again), so the publisher may add to
-   * their headers.
+   * Runs inside the relay's transaction, which marks the rows. `messages` are read for this one
+   * call (a retry reads them again), so the publisher may add to their headers. Not called for a
+   * relay on the relay thread, which publishes through its own copy (see `thread`).
    */
   publish(messages: OutboxMessage[], manager: EntityManager, schema: string): Promise<void>;
-  /** Called after the relay marked a batch published. */
-  published?(): void;
+  /** Called after the relay marked a batch of `count` rows published. */
+  published?(count: number): void;
   /**
    * True when `publish` hands the messages to a broker outside the database and never uses
-   * `manager` (Kafka). The relay may then publish outside a transaction and read the next batch
-   * and mark the previous one while a send is in flight. The embedded transport is not external:
-   * its publish writes log offsets in the relay's transaction.
+   * `manager` (Kafka): its rows are deleted once sent. The embedded transport is not external:
+   * its publish writes log offsets in the relay's transaction, and its rows are its log.
    */
   readonly external?: boolean;
+  /**
+   * How the relay thread builds the same publisher. An external publisher with one is published
+   * from the relay thread on a PostgreSQL server (see relay-thread.ts).
+   */
+  readonly thread?: RelayThreadPublisher;
 }
 
 export interface OutboxRelayOptions {
@@ -53,12 +59,13 @@ export interface OutboxRelayOptions {
   idleMs?: number;
   onError?: (error: unknown) => void;
   /**
-   * Give the relay a PostgreSQL connection of its own (outside the application's pool), on which
-   * it holds the leader lock for as long as it runs and pipelines reads, sends and marks. Only for
-   * a PostgreSQL server and an `external` publisher; default true there. Otherwise each batch is
-   * one transaction on the pool (PGlite, the embedded transport).
+   * Run the relay on the process's relay thread, on a PostgreSQL connection of its own (outside
+   * the application's pool) where it holds the leader lock for as long as it runs and pipelines
+   * reads, sends and deletes (LeaderRelay). Only for a PostgreSQL server and an external publisher
+   * with a `thread`; default true there. Otherwise each batch is one transaction on the pool
+   * (PGlite, the embedded transport).
    */
-  ownConnection?: boolean;
+  thread?: boolean;
 }
 
 export const DEFAULT_RELAY_BATCH = 1000;
@@ -88,9 +95,6 @@ interface OutboxRow {
   body: string;
 }
 
-/** A bigint[] literal of positions (digit strings from the outbox), without pg's per-element quoting. */
-const bigintArray = (positions: string[]): string => `{${positions.join(',')}}`;
-
 const toMessage = (r: OutboxRow): OutboxMessage => ({
   position: String(r.position),
   eventId: r.event_id,
@@ -117,6 +121,8 @@ export class OutboxRelay {
   /** A nudge arrived while the relay was busy: look again before sleeping. */
   private nudged = false;
   private unlisten: (() => void) | null = null;
+  /** Set while the relay runs on the relay thread: where nudges go. */
+  private threadNudge: (() => void) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -169,7 +175,7 @@ export class OutboxRelay {
       await manager.query(this.markSql, [bigintArray(messages.map((m) => m.position))]);
       return rows.length;
     });
-    if (count > 0) this.publisher.published?.();
+    if (count > 0) this.publisher.published?.(count);
     return count;
   }
 
@@ -179,12 +185,13 @@ export class OutboxRelay {
     this.unlisten = onOutboxCommit(this.dataSource, (schema) => {
       if (schema === this.schema) this.nudge();
     });
-    const config = this.ownConnectionConfig();
-    this.loop = config ? this.runOnOwnConnection(config) : this.runInTransactions();
+    const onThread = this.threadStart();
+    this.loop = onThread ? this.runOnThread(onThread) : this.runInTransactions();
   }
 
   /** Lets the relay look at once instead of after its idle sleep (an in-process append hint). */
   nudge(): void {
+    if (this.threadNudge) return this.threadNudge();
     this.nudged = true;
     this.wake?.();
   }
@@ -215,11 +222,6 @@ export class OutboxRelay {
     this.nudged = false;
   }
 
-  private backoff(failures: number): number {
-    // Back off on repeated failures (a broker or database outage) from 20 ms up to 5 s.
-    return Math.min(5000, 10 * 2 ** Math.min(failures, 9));
-  }
-
   private async runInTransactions(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -234,13 +236,17 @@ export class OutboxRelay {
       }
       if (!this.running) break;
       if (published >= this.batchSize) continue;
-      await this.pause(failures > 0 ? this.backoff(failures) : this.idleMs);
+      await this.pause(failures > 0 ? relayBackoff(failures) : this.idleMs);
     }
   }
 
-  /** Connection settings for a relay connection of its own, or undefined where there is none. */
-  private ownConnectionConfig(): ClientConfig | undefined {
-    if (this.options.ownConnection === false || !this.publisher.external) return undefined;
+  /**
+   * How the relay thread runs this relay, or undefined where it cannot: PGlite has one session and
+   * cannot spare one; the embedded transport writes in the relay's transaction; a publisher the
+   * thread cannot rebuild (no `thread`) stays in the calling thread.
+   */
+  private threadStart(): Omit<StartRelay, 'id' | 'type'> | undefined {
+    if (this.options.thread === false || !this.publisher.external || !this.publisher.thread) return undefined;
     const o = this.dataSource.options as {
       type: string;
       replication?: unknown;
@@ -254,105 +260,49 @@ export class OutboxRelay {
       connectTimeoutMS?: number;
       applicationName?: string;
     };
-    // PGlite has one session; it cannot spare one for the relay.
     if (o.type !== 'postgres' || isInProcessDatabase(this.dataSource) || o.replication) return undefined;
+    // A password callback cannot cross to the thread.
+    if (typeof o.password === 'function') return undefined;
     return {
-      connectionString: o.url,
-      host: o.host,
-      port: o.port,
-      user: o.username,
-      password: o.password,
-      database: o.database,
-      ssl: o.ssl,
-      connectionTimeoutMillis: o.connectTimeoutMS,
-      application_name: `${o.applicationName ?? 'assent'}-relay`.slice(0, 63),
+      leader: {
+        connection: {
+          connectionString: o.url,
+          host: o.host,
+          port: o.port,
+          user: o.username,
+          password: o.password,
+          database: o.database,
+          ssl: o.ssl,
+          connectionTimeoutMillis: o.connectTimeoutMS,
+          application_name: `${o.applicationName ?? 'assent'}-relay`.slice(0, 63),
+        },
+        schema: this.schema,
+        quotedSchema: this.s,
+        lockKey: this.lockKey,
+        batchSize: this.batchSize,
+        idleMs: this.idleMs,
+      },
+      publisher: this.publisher.thread,
+      telemetry: activeTelemetry()?.enabled === true,
     };
   }
 
-  private async runOnOwnConnection(config: ClientConfig): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      const client = new Client(config);
-      // A broken connection also fails the pending query, which is where it is handled.
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        await this.leadAndPublish(client, () => (failures = 0));
-      } catch (error) {
-        failures++;
-        this.options.onError?.(error);
-      } finally {
-        // Closing the session also gives up the leader lock.
-        await client.end().catch(() => undefined);
-      }
-      if (this.running && failures > 0) await this.pause(this.backoff(failures));
-    }
-  }
-
-  /**
-   * Becomes the leader (a session advisory lock, held until the connection closes), then publishes
-   * until stopped. While batch k is being sent, the read of batch k+1 (which skips batch k's rows)
-   * runs; when the send returns, batch k's mark is queued on the connection before the read of
-   * batch k+2, so every read sees every earlier mark. Sends never overlap, so order holds.
-   */
-  private async leadAndPublish(client: Client, healthy: () => void): Promise<void> {
-    // This session runs only the two statements below. Its read must walk the unpublished index in
-    // position order and stop after a batch, and its mark must find rows by primary key, whatever
-    // the statistics say: a freshly filled outbox otherwise gets a bitmap scan of every unpublished
-    // row (and a sort), or a sequential scan, costing more with every row waiting.
-    await client.query('SET enable_bitmapscan = off; SET enable_seqscan = off');
-    while (this.running) {
-      const { rows } = await client.query<{ leader: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS leader`, [
-        this.lockKey,
-      ]);
-      healthy();
-      if (rows[0].leader) break;
-      // Another relay leads; take over when it goes.
-      await this.pause(Math.max(this.idleMs, 250));
-    }
-    const read = (exclude: string[]) => {
-      // The read sees every commit before this point; a nudge from now on means a newer one.
-      this.nudged = false;
-      // Rows come back shaped as messages (pg gives bigint positions as strings), no copy per row;
-      // only the body turns from text into bytes.
-      return client
-        .query<Omit<OutboxMessage, 'body'> & { body: string | Buffer }>(
-          `SELECT position, event_id AS "eventId", topic, message_key AS key, headers, body FROM ${this.s}.outbox
-           WHERE published_at IS NULL AND position <> ALL($2::bigint[]) ORDER BY position LIMIT $1`,
-          [this.batchSize, bigintArray(exclude)],
-        )
-        .then(({ rows }) => {
-          for (const row of rows) row.body = Buffer.from(row.body as string, 'utf8');
-          return rows as OutboxMessage[];
-        });
-    };
-    const mark = (positions: string[]) => client.query(this.markSql, [bigintArray(positions)]);
-
-    let marking: Promise<unknown> = Promise.resolve();
-    let next: Promise<OutboxMessage[]> | null = null;
-    try {
-      while (this.running) {
-        const messages = await (next ?? read([]));
-        next = null;
-        if (messages.length === 0) {
-          await marking;
-          await this.pause(this.idleMs);
-          continue;
-        }
-        const positions = messages.map((m) => m.position);
-        const sending = this.publisher.publish(messages, this.dataSource.manager, this.schema);
-        next = read(positions);
-        // Keep a failed read from being an unhandled rejection while the send runs.
-        next.catch(() => undefined);
-        await sending;
-        await marking;
-        marking = mark(positions).then(() => this.publisher.published?.());
-        marking.catch(() => undefined);
-      }
-      await marking;
-    } finally {
-      // Settle what is still queued on the connection before it closes.
-      await Promise.allSettled([marking, next ?? Promise.resolve()]);
-    }
+  /** Runs the relay on the relay thread until stopped. */
+  private async runOnThread(start: Omit<StartRelay, 'id' | 'type'>): Promise<void> {
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => (stopped = resolve));
+    const id = relayThread.start({
+      start,
+      published: (count) => this.publisher.published?.(count),
+      error: (error) => this.options.onError?.(error),
+      stopped,
+    });
+    this.threadNudge = () => relayThread.nudge(id);
+    // stop() wakes this.
+    while (this.running) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = null;
+    this.threadNudge = null;
+    await relayThread.stop(id);
+    await done;
   }
 }

@@ -1,12 +1,11 @@
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { Admin, IHeaders, Kafka, KafkaConfig, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Admin, IHeaders, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { EntityManager } from 'typeorm';
 import { deadLetterTopic } from '@assent/contracts';
-import { OutboxMessage } from '@assent/eventstore';
-import { extractTraceContext } from '@assent/telemetry';
+import { builtModulePath, OutboxMessage, RelayThreadPublisher } from '@assent/eventstore';
 import { DeliverySink } from '../dispatcher';
 import { BusMessage, DLQ_HEADERS } from '../message';
 import { BusTransport, ClosablePublisher, RunningSubscription, SubscriptionSpec } from '../transport';
+import { idempotentProducer, KafkaConnection, kafkaClient, sendOutboxBatch } from './relay-publisher';
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -58,8 +57,6 @@ class ConsumedMessage implements BusMessage {
   }
 }
 
-const tracer = () => trace.getTracer('@assent/bus');
-
 /** Messages handled per consumer transaction by default (see EventDispatcher.dispatchBatch). */
 export const DEFAULT_DISPATCH_CHUNK = 1000;
 
@@ -73,12 +70,7 @@ export class KafkaTransport implements BusTransport {
   private readonly closers = new Set<() => Promise<void>>();
 
   constructor(private readonly options: KafkaTransportOptions) {
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      logLevel: logLevel.ERROR,
-      ...options.kafkaConfig,
-    });
+    this.kafka = kafkaClient(options);
   }
 
   /**
@@ -120,54 +112,23 @@ export class KafkaTransport implements BusTransport {
 
   async createPublisher(topics: string[]): Promise<ClosablePublisher> {
     await this.ensureTopics(topics);
-    const producer = this.idempotentProducer();
-    await producer.connect();
-    const close = () => producer.disconnect();
+    // The relay thread publishes with a producer of its own; this one connects only if the relay
+    // publishes from here (PGlite, or a caller's own publishBatch).
+    let producer: Promise<Producer> | null = null;
+    const connected = () =>
+      (producer ??= (async () => {
+        const p = idempotentProducer(this.kafka);
+        await p.connect();
+        return p;
+      })());
+    const close = async () => {
+      if (producer) await (await producer).disconnect();
+    };
     this.closers.add(close);
     return {
-      // The relay may send from its own connection, outside a transaction (see OutboxRelay).
       external: true,
-      publish: async (messages: OutboxMessage[]) => {
-        // One PRODUCER span per event, parented on the context captured when it was appended,
-        // and the consumer continues from the producer span through the headers.
-        const spans = messages.map((m) => {
-          const span = tracer().startSpan(
-            `${m.topic} publish`,
-            { kind: SpanKind.PRODUCER },
-            extractTraceContext(m.headers),
-          );
-          // Attributes only for a span that records: without an SDK they would cost more than the span.
-          if (span.isRecording()) {
-            span.setAttributes({
-              'messaging.system': 'kafka',
-              'messaging.destination.name': m.topic,
-              'messaging.kafka.message.key': m.key,
-              'messaging.message.id': m.eventId,
-            });
-          }
-          return span;
-        });
-        const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
-        messages.forEach((m, i) => {
-          // The relay hands over each batch once, freshly read from the outbox: its headers objects
-          // are the publisher's to extend with the producer span's context.
-          propagation.inject(trace.setSpan(context.active(), spans[i]), m.headers);
-          const list = byTopic.get(m.topic) ?? [];
-          list.push({ key: m.key, value: m.body, headers: m.headers });
-          byTopic.set(m.topic, list);
-        });
-        try {
-          await producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-          });
-        } catch (error) {
-          spans.forEach((s) => s.recordException(error as Error));
-          throw error;
-        } finally {
-          spans.forEach((s) => s.end());
-        }
-      },
+      thread: this.threadPublisher(),
+      publish: async (messages: OutboxMessage[]) => sendOutboxBatch(await connected(), messages),
       close: async () => {
         this.closers.delete(close);
         await close();
@@ -175,9 +136,25 @@ export class KafkaTransport implements BusTransport {
     };
   }
 
+  /** The relay thread's copy of this transport's producer, if its settings can cross threads. */
+  private threadPublisher(): RelayThreadPublisher | undefined {
+    const connection: KafkaConnection = {
+      clientId: this.options.clientId,
+      brokers: this.options.brokers,
+      kafkaConfig: this.options.kafkaConfig,
+    };
+    try {
+      // Functions (a SASL token provider, a log creator, a socket factory) do not cross.
+      structuredClone(connection);
+    } catch {
+      return undefined;
+    }
+    return { module: builtModulePath(__filename, 'relay-publisher.js'), options: connection };
+  }
+
   async subscribe(spec: SubscriptionSpec): Promise<RunningSubscription> {
     await this.ensureTopics(spec.topics);
-    const dlqProducer = this.idempotentProducer();
+    const dlqProducer = idempotentProducer(this.kafka);
     await dlqProducer.connect();
     const consumer = this.kafka.consumer({
       groupId: spec.consumer,
@@ -260,15 +237,5 @@ export class KafkaTransport implements BusTransport {
   async close(): Promise<void> {
     await Promise.all([...this.closers].map((c) => c()));
     this.closers.clear();
-  }
-
-  private idempotentProducer(): Producer {
-    return this.kafka.producer({
-      idempotent: true,
-      // kafkajs keeps per-partition order with retries only with one request in flight.
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-    });
   }
 }
