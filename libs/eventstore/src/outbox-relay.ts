@@ -245,7 +245,7 @@ export class OutboxRelay {
    * cannot spare one; the embedded transport writes in the relay's transaction; a publisher the
    * thread cannot rebuild (no `thread`) stays in the calling thread.
    */
-  private threadStart(): Omit<StartRelay, 'id' | 'type'> | undefined {
+  private threadStart(): Omit<StartRelay, 'id' | 'type' | 'nudgePending'> | undefined {
     if (this.options.thread === false || !this.publisher.external || !this.publisher.thread) return undefined;
     const o = this.dataSource.options as {
       type: string;
@@ -284,11 +284,12 @@ export class OutboxRelay {
       },
       publisher: this.publisher.thread,
       telemetry: activeTelemetry()?.enabled === true,
+      reportPublished: this.publisher.published !== undefined,
     };
   }
 
   /** Runs the relay on the relay thread until stopped. */
-  private async runOnThread(start: Omit<StartRelay, 'id' | 'type'>): Promise<void> {
+  private async runOnThread(start: Omit<StartRelay, 'id' | 'type' | 'nudgePending'>): Promise<void> {
     let stopped!: () => void;
     const done = new Promise<void>((resolve) => (stopped = resolve));
     const id = relayThread.start({

@@ -23,8 +23,10 @@ export type SendBatch = (messages: OutboxMessage[]) => Promise<void>;
 
 export interface LeaderRelayEvents {
   /** A batch was sent and its rows deleted from the outbox. */
-  published(count: number): void;
+  published?(count: number): void;
   error(error: unknown): void;
+  /** A read of the outbox starts: it will see every commit so far, so earlier nudges are spent. */
+  looking?(): void;
 }
 
 /**
@@ -126,6 +128,7 @@ export class LeaderRelay {
     const read = (exclude: string[]) => {
       // The read sees every commit before this point; a nudge from now on means a newer one.
       this.nudged = false;
+      this.events.looking?.();
       // Rows come back shaped as messages (pg gives bigint positions as strings), no copy per row;
       // only the body turns from text into bytes.
       return client
@@ -162,7 +165,7 @@ export class LeaderRelay {
         next.catch(() => undefined);
         await sending;
         await marking;
-        marking = mark(positions).then(() => this.events.published(positions.length));
+        marking = mark(positions).then(() => this.events.published?.(positions.length));
         marking.catch(() => undefined);
       }
       await marking;

@@ -54,9 +54,11 @@ class HostedRelay {
     }
     if (this.stopping || !this.publisher) return;
     const publisher = this.publisher;
+    const { nudgePending, reportPublished } = this.spec;
     this.leader = new LeaderRelay(this.spec.leader, (messages) => publisher.send(messages), {
-      published: (count) => report({ type: 'published', id, count }),
+      published: reportPublished ? (count) => report({ type: 'published', id, count }) : undefined,
       error: (error) => report(failed(id, error)),
+      looking: () => Atomics.store(nudgePending, 0, 0),
     });
     this.leader.start();
   }
