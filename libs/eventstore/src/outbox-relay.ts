@@ -42,8 +42,8 @@ export interface OutboxPublisher {
    */
   readonly external?: boolean;
   /**
-   * How the relay thread builds the same publisher. An external publisher with one is published
-   * from the relay thread on a PostgreSQL server (see relay-thread.ts).
+   * How the relay thread builds the same publisher. On a PostgreSQL server, the relay of an
+   * external publisher that has one runs on the relay thread (see relay-thread.ts).
    */
   readonly thread?: RelayThreadPublisher;
 }

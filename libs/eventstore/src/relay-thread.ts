@@ -1,4 +1,4 @@
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LeaderRelaySpec } from './relay-leader';
 
@@ -45,15 +45,15 @@ export type FromRelayThread =
  * Node, which loads built code only.
  */
 export function builtModulePath(fromFile: string, relativeJs: string): string {
-  const dir = fromFile.slice(0, fromFile.lastIndexOf(sep));
-  if (!fromFile.endsWith('.ts')) return join(dir, relativeJs);
-  const src = `${sep}src`;
-  const at = dir.lastIndexOf(`${src}${sep}`) >= 0 ? dir.lastIndexOf(`${src}${sep}`) : dir.lastIndexOf(src);
-  return join(`${dir.slice(0, at)}${sep}dist${dir.slice(at + src.length)}`, relativeJs);
+  const parts = dirname(fromFile).split(sep);
+  if (fromFile.endsWith('.ts')) parts[parts.lastIndexOf('src')] = 'dist';
+  return join(parts.join(sep), relativeJs);
 }
 
 interface HostedRelay {
   start: StartRelay;
+  /** stop() was called: if the thread dies now, the relay ends instead of starting again. */
+  stopping?: boolean;
   published(count: number): void;
   error(error: unknown): void;
   stopped(): void;
@@ -101,6 +101,7 @@ class RelayThread {
   stop(id: number): Promise<void> {
     const relay = this.relays.get(id);
     if (!relay) return Promise.resolve();
+    relay.stopping = true;
     return new Promise<void>((resolve) => {
       const stopped = relay.stopped;
       relay.stopped = () => {
@@ -152,17 +153,21 @@ class RelayThread {
       else this.finish(message.id);
     });
     // An uncaught error ends the thread; 'exit' follows and restarts what ran there.
-    worker.on('error', () => undefined);
+    let failure: Error | undefined;
+    worker.on('error', (error) => (failure = error));
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
       this.worker = null;
+      for (const [id, relay] of this.relays) if (relay.stopping) this.finish(id);
       if (this.relays.size === 0) return;
-      const gone = new Error(`the outbox relay thread exited (code ${code}); its relays start again`);
+      const why = failure ? `: ${failure.message}` : '';
+      const gone = new Error(`the outbox relay thread exited (code ${code})${why}; its relays start again`);
       for (const relay of this.relays.values()) relay.error(gone);
+      // Not unref'd: the relays still run, and keep the process alive as they did on the thread.
       this.respawnTimer = setTimeout(() => {
         this.respawnTimer = null;
         for (const relay of this.relays.values()) this.post(relay.start);
-      }, RESPAWN_MS).unref();
+      }, RESPAWN_MS);
     });
     return worker;
   }

@@ -195,6 +195,29 @@ describe('the Kafka outbox relay on the relay thread (Kafka + PostgreSQL)', () =
     }
   });
 
+  it('does not start a stopping relay again when the thread dies under it', async () => {
+    const r = await rig();
+    const relay = new OutboxRelay(r.dataSource, 'probe', await r.transport.createPublisher([r.store.topic]), options);
+    const relayConnections = async () => {
+      const [{ n }] = await r.dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%-relay'`,
+      );
+      return n as number;
+    };
+    try {
+      relay.start();
+      await eventually(async () => expect(await relayConnections()).toBe(1));
+      await Promise.all([relay.stop(), relayThread.crash()]);
+      // Past the respawn pause: nothing came back.
+      await new Promise((done) => setTimeout(done, 1500));
+      expect(await relayConnections()).toBe(0);
+      expect(relayThread.threadId).toBeUndefined();
+    } finally {
+      await relay.stop();
+      await teardown(r);
+    }
+  });
+
   it('reconnects when its database connection is killed, and loses nothing', async () => {
     const r = await rig();
     const errors: string[] = [];
