@@ -120,8 +120,9 @@ export class LeaderRelay {
       const { rows } = await client.query<{ leader: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS leader`, [
         lockKey,
       ]);
-      healthy();
       if (rows[0].leader) break;
+      // A follower is healthy while it can ask.
+      healthy();
       // Another relay leads; take over when it goes.
       await this.pause(Math.max(idleMs, 250));
     }
@@ -138,6 +139,9 @@ export class LeaderRelay {
           [batchSize, bigintArray(exclude)],
         )
         .then(({ rows }) => {
+          // Healthy only once the outbox answers: a read that keeps failing (a missing table, a
+          // revoked grant) backs off instead of reconnecting every few milliseconds.
+          healthy();
           for (const row of rows) row.body = Buffer.from(row.body as string, 'utf8');
           return rows as OutboxMessage[];
         });
