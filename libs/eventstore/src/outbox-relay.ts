@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isInProcessDatabase } from './database';
 import { quoteIdent } from './migrations';
 import { onOutboxCommit } from './outbox-signal';
-import { bigintArray, relayBackoff } from './relay-leader';
+import { bigintArray, relayBackoff, RelayNap } from './relay-leader';
 import { relayThread, RelayThreadPublisher, StartRelay } from './relay-thread';
 
 export interface OutboxMessage {
@@ -117,9 +117,7 @@ export class OutboxRelay {
   private readonly lockKey: string;
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  /** A nudge arrived while the relay was busy: look again before sleeping. */
-  private nudged = false;
+  private readonly nap = new RelayNap();
   private unlisten: (() => void) | null = null;
   /** Set while the relay runs on the relay thread: where nudges go. */
   private threadNudge: (() => void) | null = null;
@@ -192,40 +190,26 @@ export class OutboxRelay {
   /** Lets the relay look at once instead of after its idle sleep (an in-process append hint). */
   nudge(): void {
     if (this.threadNudge) return this.threadNudge();
-    this.nudged = true;
-    this.wake?.();
+    this.nap.nudge();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.unlisten?.();
     this.unlisten = null;
-    this.wake?.();
+    this.nap.wake();
     await this.loop;
     this.loop = null;
   }
 
-  /** Sleeps `ms`, or less if nudged or stopped; not at all if a nudge came in meanwhile. */
-  private async pause(ms: number): Promise<void> {
-    if (this.nudged || !this.running) {
-      this.nudged = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.wake = null;
-    this.nudged = false;
+  private pause(ms: number): Promise<void> {
+    return this.nap.sleep(ms, this.running);
   }
 
   private async runInTransactions(): Promise<void> {
     let failures = 0;
     while (this.running) {
-      this.nudged = false;
+      this.nap.spend();
       let published = 0;
       try {
         published = await this.publishBatch();
@@ -290,20 +274,15 @@ export class OutboxRelay {
 
   /** Runs the relay on the relay thread until stopped. */
   private async runOnThread(start: Omit<StartRelay, 'id' | 'type' | 'nudgePending'>): Promise<void> {
-    let stopped!: () => void;
-    const done = new Promise<void>((resolve) => (stopped = resolve));
     const id = relayThread.start({
       start,
       published: (count) => this.publisher.published?.(count),
       error: (error) => this.options.onError?.(error),
-      stopped,
     });
     this.threadNudge = () => relayThread.nudge(id);
-    // stop() wakes this.
-    while (this.running) await new Promise<void>((resolve) => (this.wake = resolve));
-    this.wake = null;
+    // Nudges go to the thread; here the nap only waits for stop() to wake it.
+    while (this.running) await this.pause(DEFAULT_IN_PROCESS_IDLE_MS);
     this.threadNudge = null;
     await relayThread.stop(id);
-    await done;
   }
 }

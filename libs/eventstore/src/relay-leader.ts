@@ -7,6 +7,46 @@ export const bigintArray = (positions: string[]): string => `{${positions.join('
 /** Back off on repeated failures (a broker or database outage) from 20 ms up to 5 s. */
 export const relayBackoff = (failures: number): number => Math.min(5000, 10 * 2 ** Math.min(failures, 9));
 
+/**
+ * A relay's sleep between looks: `nudge` (a commit) ends it early, and a nudge that comes while
+ * the relay is busy makes the next sleep a no-op; `wake` (a stop) ends it without a nudge.
+ */
+export class RelayNap {
+  private nudged = false;
+  private wakeUp: (() => void) | null = null;
+
+  nudge(): void {
+    this.nudged = true;
+    this.wakeUp?.();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** A look at the outbox starts: it sees every commit so far, so earlier nudges are spent. */
+  spend(): void {
+    this.nudged = false;
+  }
+
+  /** Sleeps `ms`, or less if nudged or woken; not at all if nudged meanwhile or `awake` is false. */
+  async sleep(ms: number, awake: boolean): Promise<void> {
+    if (this.nudged || !awake) {
+      this.nudged = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeUp = null;
+    this.nudged = false;
+  }
+}
+
 /** What the leader loop needs; plain data, so it crosses to the relay thread as it is. */
 export interface LeaderRelaySpec {
   connection: ClientConfig;
@@ -38,9 +78,7 @@ export interface LeaderRelayEvents {
 export class LeaderRelay {
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  /** A nudge arrived while the relay was busy: look again before sleeping. */
-  private nudged = false;
+  private readonly nap = new RelayNap();
 
   constructor(
     private readonly spec: LeaderRelaySpec,
@@ -55,32 +93,18 @@ export class LeaderRelay {
   }
 
   nudge(): void {
-    this.nudged = true;
-    this.wake?.();
+    this.nap.nudge();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.nap.wake();
     await this.loop;
     this.loop = null;
   }
 
-  /** Sleeps `ms`, or less if nudged or stopped; not at all if a nudge came in meanwhile. */
-  private async pause(ms: number): Promise<void> {
-    if (this.nudged || !this.running) {
-      this.nudged = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.wake = null;
-    this.nudged = false;
+  private pause(ms: number): Promise<void> {
+    return this.nap.sleep(ms, this.running);
   }
 
   private async run(): Promise<void> {
@@ -128,7 +152,7 @@ export class LeaderRelay {
     }
     const read = (exclude: string[]) => {
       // The read sees every commit before this point; a nudge from now on means a newer one.
-      this.nudged = false;
+      this.nap.spend();
       this.events.looking?.();
       // Rows come back shaped as messages (pg gives bigint positions as strings), no copy per row;
       // only the body turns from text into bytes.

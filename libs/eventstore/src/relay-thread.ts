@@ -52,11 +52,10 @@ export function builtModulePath(fromFile: string, relativeJs: string): string {
 
 interface HostedRelay {
   start: StartRelay;
-  /** stop() was called: if the thread dies now, the relay ends instead of starting again. */
-  stopping?: boolean;
   published(count: number): void;
   error(error: unknown): void;
-  stopped(): void;
+  /** Set by stop(): if the thread dies now, the relay ends instead of starting again. */
+  stopped?: () => void;
 }
 
 /** How long the thread stays up without relays: a relay restarted soon after finds it warm. */
@@ -80,7 +79,9 @@ class RelayThread {
   private idleTimer: NodeJS.Timeout | null = null;
   private respawnTimer: NodeJS.Timeout | null = null;
 
-  start(relay: Omit<HostedRelay, 'start'> & { start: Omit<StartRelay, 'id' | 'type' | 'nudgePending'> }): number {
+  start(
+    relay: Pick<HostedRelay, 'published' | 'error'> & { start: Omit<StartRelay, 'id' | 'type' | 'nudgePending'> },
+  ): number {
     const id = this.nextId++;
     const nudgePending = new Int32Array(new SharedArrayBuffer(4));
     const hosted: HostedRelay = { ...relay, start: { type: 'start', id, nudgePending, ...relay.start } };
@@ -101,13 +102,8 @@ class RelayThread {
   stop(id: number): Promise<void> {
     const relay = this.relays.get(id);
     if (!relay) return Promise.resolve();
-    relay.stopping = true;
     return new Promise<void>((resolve) => {
-      const stopped = relay.stopped;
-      relay.stopped = () => {
-        stopped();
-        resolve();
-      };
+      relay.stopped = resolve;
       if (this.worker && !this.respawnTimer) this.post({ type: 'stop', id });
       else this.finish(id);
     });
@@ -117,7 +113,7 @@ class RelayThread {
     const relay = this.relays.get(id);
     if (!relay) return;
     this.relays.delete(id);
-    relay.stopped();
+    relay.stopped?.();
     if (this.relays.size === 0 && this.worker) {
       const worker = this.worker;
       worker.unref();
@@ -158,7 +154,7 @@ class RelayThread {
     worker.on('exit', (code) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      for (const [id, relay] of this.relays) if (relay.stopping) this.finish(id);
+      for (const [id, relay] of this.relays) if (relay.stopped) this.finish(id);
       if (this.relays.size === 0) return;
       const why = failure ? `: ${failure.message}` : '';
       const gone = new Error(`the outbox relay thread exited (code ${code})${why}; its relays start again`);

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { shutdownTelemetry, startTelemetry } from '@assent/telemetry';
-import { LeaderRelay, relayBackoff } from './relay-leader';
+import { LeaderRelay, relayBackoff, RelayNap } from './relay-leader';
 import type { FromRelayThread, StartRelay, ThreadPublisher, ToRelayThread } from './relay-thread';
 
 if (!parentPort) throw new Error('relay-thread.worker runs as a worker thread');
@@ -22,7 +22,7 @@ const failed = (id: number, error: unknown): FromRelayThread => ({
 
 class HostedRelay {
   private stopping = false;
-  private wake: (() => void) | null = null;
+  private readonly nap = new RelayNap();
   private publisher: ThreadPublisher | null = null;
   private leader: LeaderRelay | null = null;
   private readonly running: Promise<void>;
@@ -43,13 +43,7 @@ class HostedRelay {
         break;
       } catch (error) {
         report(failed(id, error));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, relayBackoff(failures));
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await this.nap.sleep(relayBackoff(failures), !this.stopping);
       }
     }
     if (this.stopping || !this.publisher) return;
@@ -69,7 +63,7 @@ class HostedRelay {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.nap.wake();
     await this.running;
     await this.leader?.stop();
     await this.publisher?.close().catch((error: unknown) => report(failed(this.spec.id, error)));

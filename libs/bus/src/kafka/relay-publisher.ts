@@ -7,7 +7,7 @@ import { Kafka, KafkaConfig, logLevel, Partitioners, Producer } from 'kafkajs';
 import type { OutboxMessage, ThreadPublisher } from '@assent/eventstore';
 import { extractTraceContext } from '@assent/telemetry';
 
-export const tracer = () => trace.getTracer('@assent/bus');
+const tracer = () => trace.getTracer('@assent/bus');
 
 /** The broker connection of a KafkaTransport, as plain data that crosses to the relay thread. */
 export interface KafkaConnection {

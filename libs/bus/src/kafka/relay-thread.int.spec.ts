@@ -96,6 +96,16 @@ function counting(inner: OutboxPublisher): OutboxPublisher & { calls: number; re
   return counter;
 }
 
+/** The schema's relay with the transport's own publisher, and the errors it reports. */
+async function kafkaRelay(r: Rig): Promise<{ relay: OutboxRelay; errors: string[] }> {
+  const errors: string[] = [];
+  const relay = new OutboxRelay(r.dataSource, 'probe', await r.transport.createPublisher([r.store.topic]), {
+    ...options,
+    onError: (error) => errors.push(String(error)),
+  });
+  return { relay, errors };
+}
+
 /** Appends `events` events over `streams` streams, one event per transaction; returns their ids. */
 async function append(r: Rig, prefix: string, streams: number, events: number, from = 0): Promise<string[]> {
   const ids: string[] = [];
@@ -173,11 +183,7 @@ describe('the Kafka outbox relay on the relay thread (Kafka + PostgreSQL)', () =
 
   it('starts its relays again on a new thread when the thread dies, and loses nothing', async () => {
     const r = await rig();
-    const errors: string[] = [];
-    const relay = new OutboxRelay(r.dataSource, 'probe', await r.transport.createPublisher([r.store.topic]), {
-      ...options,
-      onError: (error) => errors.push(String(error)),
-    });
+    const { relay, errors } = await kafkaRelay(r);
     try {
       relay.start();
       const ids = await append(r, 'crash', 4, 40);
@@ -197,7 +203,7 @@ describe('the Kafka outbox relay on the relay thread (Kafka + PostgreSQL)', () =
 
   it('does not start a stopping relay again when the thread dies under it', async () => {
     const r = await rig();
-    const relay = new OutboxRelay(r.dataSource, 'probe', await r.transport.createPublisher([r.store.topic]), options);
+    const { relay } = await kafkaRelay(r);
     const relayConnections = async () => {
       const [{ n }] = await r.dataSource.query(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE '%-relay'`,
@@ -220,11 +226,7 @@ describe('the Kafka outbox relay on the relay thread (Kafka + PostgreSQL)', () =
 
   it('reconnects when its database connection is killed, and loses nothing', async () => {
     const r = await rig();
-    const errors: string[] = [];
-    const relay = new OutboxRelay(r.dataSource, 'probe', await r.transport.createPublisher([r.store.topic]), {
-      ...options,
-      onError: (error) => errors.push(String(error)),
-    });
+    const { relay, errors } = await kafkaRelay(r);
     const admin = new Client({ connectionString: r.db.url });
     await admin.connect();
     try {
